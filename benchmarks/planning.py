@@ -1,0 +1,102 @@
+"""Planning latency: ms per plan of a planner on Two Rooms' true dynamics, and on a model.
+
+Runs the same MPC episodes (same layouts, same planner settings, replanning every step) with the
+simulator as the model (``true_dynamics``, the baseline) and, when ``--model DIR`` is given, with
+that exported world model; prints one line each and, last, one JSON dict with ms per plan, seconds
+per step and their ratio. The model folder must load with ``jepa_world.load_world_model`` into
+something with ``encode(obs)`` and ``rollout(z0, actions)`` (an action-conditioned export).
+
+Run: OMP_NUM_THREADS=1 python benchmarks/planning.py [--model DIR] [--planner mppi] [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+
+from jepa_world.probing import planning as P  # noqa: E402
+
+
+def time_episodes(model_or_name, planner, episodes: int, steps: int, seed: int) -> dict:
+    """ms per plan and s per environment step over ``episodes`` short MPC episodes."""
+    began = time.perf_counter()
+    results = P.run_episodes(model_or_name, episodes, seed, planner, max_steps=steps)
+    wall = time.perf_counter() - began
+    plans = sum(r.plans for r in results)
+    return {
+        "ms_per_plan": sum(r.ms_per_plan * r.plans for r in results) / plans,
+        "seconds_per_step": wall / (episodes * steps),
+        "plans": plans,
+    }
+
+
+def load_model(directory: str):
+    """An exported world model as a :class:`~jepa_world.probing.planning.LatentModel`."""
+    import jepa_world
+
+    model = jepa_world.load_world_model(directory)
+    if not isinstance(model, P.LatentModel):
+        raise ValueError(
+            f"{directory}: load_world_model gave a {type(model).__name__} without encode() and "
+            "rollout(z0, actions); planning needs an action-conditioned export"
+        )
+    return model
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="exported action-conditioned world model folder")
+    parser.add_argument("--planner", default="mppi", choices=sorted(P.PLANNERS))
+    parser.add_argument("--samples", type=int, default=P.PlannerConfig.samples)
+    parser.add_argument("--iterations", type=int, default=P.PlannerConfig.iterations)
+    parser.add_argument("--horizon", type=int, default=P.PlannerConfig.horizon)
+    parser.add_argument("--episodes", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=20, help="MPC steps (plans) per episode")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    config = P.PlannerConfig(
+        samples=args.samples,
+        iterations=args.iterations,
+        horizon=args.horizon,
+        elites=min(P.PlannerConfig.elites, args.samples),
+    )
+    planner = P.create_planner(args.planner, config)
+    runs = {"true_dynamics": "true_dynamics"}
+    if args.model:
+        runs["model"] = load_model(args.model)
+    timings = {}
+    for name, who in runs.items():
+        timings[name] = t = time_episodes(who, planner, args.episodes, args.steps, args.seed)
+        print(
+            f"{name}: {t['ms_per_plan']:.1f} ms per plan, {t['seconds_per_step']:.3f} s per step "
+            f"({t['plans']} plans; {args.planner}, {args.samples} samples x {args.iterations} "
+            f"iterations, horizon {args.horizon}, {args.threads} thread(s))"
+        )
+    result = {
+        "planner": args.planner,
+        "config": asdict(config),
+        "threads": args.threads,
+        "true_dynamics_ms_per_plan": round(timings["true_dynamics"]["ms_per_plan"], 2),
+        "true_dynamics_seconds_per_step": round(timings["true_dynamics"]["seconds_per_step"], 4),
+    }
+    if "model" in timings:
+        result["model_ms_per_plan"] = round(timings["model"]["ms_per_plan"], 2)
+        result["model_seconds_per_step"] = round(timings["model"]["seconds_per_step"], 4)
+        result["model_vs_true_dynamics"] = round(
+            timings["model"]["ms_per_plan"] / timings["true_dynamics"]["ms_per_plan"], 2
+        )
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Time the physics probe suite on a model folder (or a fresh quickstart-sized random model).
+
+Usage: ``python benchmarks/probes.py [MODEL_DIR] [--suite probes/physics.yaml] [--threads 2]``.
+Prints the time of each stage (data, model, pixel and random-init baselines) and, as the last
+line, one JSON dict. The budget (issue 5): the physics suite on the quickstart model in <= 5 min
+on 2 CPU cores, baselines included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def quickstart_sized_model(directory: Path) -> Path:
+    """Random-init model shaped like recipes/quickstart.yaml: vit_micro, 64x64, 8 frames."""
+    import torch
+    from torch import nn
+
+    from jepa_world.hub import save_pretrained
+    from jepa_world.models import create_encoder, create_predictor
+
+    class Quickstart(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = create_encoder("vit_micro", img_size=64, frames=8)
+            self.predictor = create_predictor(128, self.encoder.grid, depth=3, num_heads=4)
+
+    torch.manual_seed(0)
+    return save_pretrained(Quickstart(), directory, metadata={"context_steps": 2})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", nargs="?", help="exported model folder (default: random)")
+    parser.add_argument("--suite", default="probes/physics.yaml")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default=None, help="report folder (default: a temp folder)")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from jepa_world.probing import run_suite
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or str(quickstart_sized_model(Path(tmp) / "quickstart_random"))
+        out = args.out or str(Path(tmp) / "report")
+        start = time.perf_counter()
+        report = run_suite(model, args.suite, out=out, log=lambda line: print(line, flush=True))
+        total = time.perf_counter() - start
+    timing = report["timing"]
+    for key, seconds in timing.items():
+        print(f"{key:<28} {seconds:8.1f} s")
+    random_s = sum(v for k, v in timing.items() if k.endswith("random_init_s"))
+    model_s = sum(v for k, v in timing.items() if k.endswith("/model_s"))
+    result = {
+        "benchmark": "probes",
+        "suite": report["suite"],
+        "model": args.model or "random quickstart-sized (vit_micro, 64x64, 8 frames)",
+        "threads": args.threads,
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus, {platform.processor() or ''}",
+        "total_s": round(total, 1),
+        "model_s": round(model_s, 1),
+        "random_init_s": round(random_s, 1),
+        "random_init_over_model": round(random_s / model_s, 2) if model_s else None,
+        "within_5_min": total <= 300.0,
+        "timing": {k: round(v, 2) for k, v in timing.items()},
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Generation speed of the procedural worlds on one core.
+
+Prints one line per world, then (last line) one JSON dict:
+{"physics2d_fps": .., "two_rooms_fps": .., "intuitive_quads_per_s": ..}.
+Run: OMP_NUM_THREADS=1 python benchmarks/worlds.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from jepa_world.worlds import create_world  # noqa: E402
+
+
+def best_rate(fn, units: int, repeats: int = 5) -> float:
+    """Units per second of ``fn`` (best of ``repeats``: the machine is noisy, the code is not)."""
+    fn(0)  # warm-up: first-call allocations and imports
+    best = float("inf")
+    for r in range(1, repeats + 1):
+        start = time.perf_counter()
+        fn(r)
+        best = min(best, time.perf_counter() - start)
+    return units / best
+
+
+def main() -> dict[str, float]:
+    batch = 64
+    physics = create_world("physics2d", size=64, frames=16, num_balls=(3, 3))
+    physics_fps = best_rate(
+        lambda r: physics.generate(np.arange(batch) + r * batch), batch * physics.frames
+    )
+    print(f"physics2d (3 balls, 64x64, {physics.frames} frames): {physics_fps:,.0f} frames/s")
+
+    rooms = create_world("two_rooms")
+    rooms_fps = best_rate(
+        lambda r: rooms.generate(np.arange(batch) + r * batch), batch * rooms.frames
+    )
+    print(f"two_rooms (65x65, {rooms.frames}-frame windows): {rooms_fps:,.0f} frames/s")
+
+    intuitive = create_world("intuitive")
+    quads = 16
+    props = ("permanence", "continuity", "solidity", "gravity", "colour")
+
+    def all_props(r: int) -> None:
+        for p in props:
+            intuitive.quadruplets(p, np.arange(quads) + r * quads)
+
+    quad_rate = best_rate(all_props, quads * len(props), repeats=3)
+    print(
+        f"intuitive ({intuitive.frames}-frame quadruplets, all properties): {quad_rate:,.1f} quads/s"
+    )
+    result = {
+        "physics2d_fps": round(physics_fps, 1),
+        "two_rooms_fps": round(rooms_fps, 1),
+        "intuitive_quads_per_s": round(quad_rate, 2),
+    }
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Training callbacks: collapse monitor, online velocity probe, encoder export, clip ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import Callback
+
+
+def run_dir(trainer: pl.Trainer) -> Path:
+    """The run folder: everything a run writes lives under ``trainer.default_root_dir``."""
+    return Path(trainer.default_root_dir)
+
+
+class CollapseMonitor(Callback):
+    """Warn, then stop with a clear message, when the target embeddings collapse.
+
+    Watches the mean per-dimension std of the layer-normed target tokens that ``JEPA`` logs each
+    step. A collapsed representation has std near 0: the loss looks great and nothing is learned.
+    """
+
+    def __init__(self, threshold: float = 0.05, patience: int = 50, warmup_steps: int = 20) -> None:
+        if threshold <= 0:
+            raise ValueError(f"threshold={threshold} must be > 0")
+        self.threshold = threshold
+        self.patience = patience
+        self.warmup_steps = warmup_steps
+        self._low_steps = 0
+        self._warned = False
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        std = getattr(pl_module, "last_target_std", None)
+        if std is None or trainer.global_step < self.warmup_steps:
+            return
+        if std >= self.threshold:
+            self._low_steps = 0
+            return
+        self._low_steps += 1
+        if not self._warned:
+            warnings.warn(
+                f"target embedding std {std:.4f} < {self.threshold} at step "
+                f"{trainer.global_step}: the representation may be collapsing",
+                stacklevel=1,
+            )
+            self._warned = True
+        if self._low_steps >= self.patience:
+            trainer.should_stop = True
+            message = (
+                f"collapse: target embedding std stayed below {self.threshold} for "
+                f"{self.patience} steps (now {std:.4f} at step {trainer.global_step}); "
+                "training stopped. Raise the EMA momentum, lower the lr, or add a regulariser."
+            )
+            rank_zero_print(trainer, message)
+            self.stopped_message = message
+
+
+def rank_zero_print(trainer: pl.Trainer, message: str) -> None:
+    if trainer.is_global_zero:
+        print(message, flush=True)
+
+
+def ridge_fit_predict(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    alphas: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0),
+    val_fraction: float = 0.25,
+) -> torch.Tensor:
+    """Standardised ridge regression; alpha chosen on a held-out part of the training split."""
+    mean, std = x_train.mean(0), x_train.std(0).clamp_min(1e-6)
+    xs_train, xs_test = (x_train - mean) / std, (x_test - mean) / std
+    n_val = max(1, int(len(xs_train) * val_fraction))
+    fit_x, fit_y = xs_train[n_val:], y_train[n_val:]
+    val_x, val_y = xs_train[:n_val], y_train[:n_val]
+
+    def solve(x: torch.Tensor, y: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+        x_mean, y_mean = x.mean(0), y.mean(0)
+        xc, yc = x - x_mean, y - y_mean
+        gram = xc.T @ xc + alpha * len(x) * torch.eye(x.shape[1], dtype=x.dtype)
+        w = torch.linalg.solve(gram, xc.T @ yc)
+        return w, y_mean - x_mean @ w
+
+    def val_error(alpha: float) -> float:
+        w, b = solve(fit_x, fit_y, alpha)
+        return float(((val_x @ w + b - val_y) ** 2).mean())
+
+    best = min(alphas, key=val_error)
+    w, b = solve(xs_train, y_train, best)
+    return xs_test @ w + b
+
+
+def r2_score(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Coefficient of determination, averaged over output dims (uniform average)."""
+    from torchmetrics.functional import r2_score as tm_r2
+
+    return float(tm_r2(pred, target, multioutput="uniform_average"))
+
+
+class OnlineVelocityProbe(Callback):
+    """Each validation, fit a ridge read-out of ball velocity from frozen features; log R^2.
+
+    Position is too easy to tell anything (raw pixels reach R^2 ~ 0.98); velocity needs
+    features that see motion. The probe draws its own clips (one ball, seeds from the probe range,
+    disjoint from training) so it measures the representation, not the training batches.
+    Feature of a time token: its pooled target-encoder embedding; label: the ball's mean velocity
+    over the frames of that token.
+    """
+
+    def __init__(
+        self,
+        clips: int = 256,
+        world_params: dict[str, Any] | None = None,
+        seed_start: int | None = None,
+        batch_size: int = 64,
+    ) -> None:
+        self.clips = clips
+        self.world_params = dict(world_params or {})
+        self.seed_start = seed_start
+        self.batch_size = batch_size
+        self._data: dict[str, np.ndarray] | None = None
+        self.last_r2: float | None = None
+
+    def _probe_data(self, pl_module: pl.LightningModule) -> dict[str, np.ndarray]:
+        if self._data is None:
+            from jepa_world.data.seeds import PROBE_SEED_START
+            from jepa_world.worlds import create_world
+
+            params = {
+                "num_balls": (1, 1),
+                "frames": pl_module.hparams.frames,
+                "size": pl_module.hparams.img_size,
+            }
+            params.update(self.world_params)
+            world = create_world("physics2d", **params)
+            start = PROBE_SEED_START if self.seed_start is None else self.seed_start
+            batch = world.generate(np.arange(start, start + self.clips))
+            self._data = {"video": batch["video"], "velocity": batch["state"]["velocity"][:, :, 0]}
+        return self._data
+
+    @torch.no_grad()
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        data = self._probe_data(pl_module)
+        encoder = pl_module.target_encoder or pl_module.encoder
+        feats = []
+        for i in range(0, len(data["video"]), self.batch_size):
+            video = torch.from_numpy(data["video"][i : i + self.batch_size]).to(pl_module.device)
+            feats.append(encoder.embed(video.float() / 255.0).float().cpu())
+        x = torch.cat(feats)  # (B, T', D)
+        tub = encoder.tubelet_size
+        vel = torch.from_numpy(data["velocity"]).float()  # (B, T, 2)
+        y = vel.reshape(vel.shape[0], -1, tub, 2).mean(2)  # (B, T', 2)
+        half = len(x) // 2  # split by clip, never by time token of the same clip
+        x_train, x_test = x[:half].flatten(0, 1).double(), x[half:].flatten(0, 1).double()
+        y_train, y_test = y[:half].flatten(0, 1).double(), y[half:].flatten(0, 1).double()
+        pred = ridge_fit_predict(x_train, y_train, x_test)
+        self.last_r2 = r2_score(pred, y_test)
+        pl_module.log("val/velocity_r2", self.last_r2, rank_zero_only=True)
+
+
+class EncoderExport(Callback):
+    """Export the frozen-model folder (``<run>/encoder``) when fit ends."""
+
+    def __init__(self, dirname: str = "encoder") -> None:
+        self.dirname = dirname
+        self.path: Path | None = None
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        from jepa_world.hub import save_pretrained
+
+        out = run_dir(trainer) / self.dirname
+        self.path = save_pretrained(pl_module, out)
+        rank_zero_print(trainer, f"exported encoder to {out}")
+
+
+class ClipLedger(Callback):
+    """Record which clip seeds each rank trained on (``<run>/clips/rank<r>.json``).
+
+    Proof that data-parallel ranks draw different clips, and a way to audit what a run saw.
+    """
+
+    def __init__(self, dirname: str = "clips") -> None:
+        self.dirname = dirname
+        self._seeds: list[int] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        seeds = batch.get("seed") if isinstance(batch, dict) else None
+        if seeds is not None:
+            self._seeds.extend(int(s) for s in seeds.tolist())
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        out = run_dir(trainer) / self.dirname
+        os.makedirs(out, exist_ok=True)
+        path = out / f"rank{trainer.global_rank}.json"
+        path.write_text(json.dumps({"rank": trainer.global_rank, "seeds": self._seeds}))

@@ -1,0 +1,42 @@
+"""Read training checkpoints safely (``weights_only=True``: plain tensors and containers only)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import torch
+from torch import nn
+
+CLASS_KEY = "jepa_world_class"
+ALLOWED_PREFIX = "jepa_world."
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Load a ``.ckpt`` without unpickling arbitrary objects; clear errors for bad files."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for truncated / foreign files
+        raise ValueError(f"corrupt or unsupported checkpoint {path}: {err}") from err
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise ValueError(f"{path} is not a Lightning checkpoint (no 'state_dict')")
+    return checkpoint
+
+
+def module_from_checkpoint(path: str | Path) -> nn.Module:
+    """Rebuild the LightningModule a checkpoint came from and load its weights strictly."""
+    checkpoint = load_checkpoint(path)
+    class_path = checkpoint.get(CLASS_KEY, "jepa_world.module.JEPA")
+    if not class_path.startswith(ALLOWED_PREFIX):
+        raise ValueError(f"{path}: refusing to build {class_path!r} (only jepa_world classes)")
+    module_name, _, cls_name = class_path.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    hparams = dict(checkpoint.get("hyper_parameters", {}))
+    hparams.pop("_instantiator", None)
+    hparams.pop("_class_path", None)
+    module = cls(**hparams)
+    module.load_state_dict(checkpoint["state_dict"], strict=True)
+    return module.eval()

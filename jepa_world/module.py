@@ -1,0 +1,304 @@
+"""LightningModule ``JEPA``: forecast target-encoder embeddings of future frames, never pixels.
+
+The context encoder sees the first ``context_steps`` time tokens of a clip (or, with
+``tube_mask_prob`` > 0, the visible part of a V-JEPA multi-block tube mask); the predictor
+forecasts the layer-normed tokens that the target encoder gives the hidden part. The target encoder
+is an EMA copy of the context encoder (``target="ema"``) or the context encoder itself behind
+stop-grad with a VICReg or SIGReg regulariser against collapse.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Any, Literal
+
+import lightning.pytorch as pl
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from jepa_world.losses import (
+    embedding_std,
+    prediction_loss,
+    rankme,
+    sigreg,
+    vicreg_covariance,
+    vicreg_variance,
+)
+from jepa_world.masking import Mask, future_mask, gather_tokens, multiblock_tube_mask
+from jepa_world.models import create_encoder, create_predictor
+
+TargetMode = Literal["ema", "vicreg", "sigreg"]
+
+
+def video_to_float(video: Tensor) -> Tensor:
+    """uint8 video in [0, 255] -> float in [0, 1]; float video passes through."""
+    if video.dtype == torch.uint8:
+        return video.float().div_(255.0)
+    if not video.is_floating_point():
+        raise TypeError(f"video must be uint8 or float, got {video.dtype}")
+    return video
+
+
+def warmup_cosine(step: int, warmup: int, total: int, final_ratio: float) -> float:
+    """Learning-rate multiplier: linear warm-up, then cosine decay to ``final_ratio``."""
+    if step < warmup:
+        return (step + 1) / max(1, warmup)
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return final_ratio + (1.0 - final_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def cosine_ramp(step: int, total: int, start: float, end: float) -> float:
+    """Cosine interpolation from ``start`` to ``end`` over ``total`` steps (EMA momentum, WD)."""
+    progress = min(1.0, step / max(1, total))
+    return end - (end - start) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class JEPA(pl.LightningModule):
+    """Video JEPA: context encoder + predictor forecasting target-encoder embeddings.
+
+    Args:
+        encoder: preset name from ``jepa_world.models.list_encoders()``.
+        encoder_kwargs: overrides for the preset (depth, embed_dim, ...).
+        frames, img_size, in_chans: clip geometry; the CLI links them from the data module.
+        predictor_depth, predictor_dim, predictor_heads, predictor_causal: predictor shape.
+        context_steps: time tokens the context encoder sees in the forecasting objective.
+        target_steps: time tokens forecast after the context (None: all remaining).
+        tube_mask_prob: probability of a V-JEPA multi-block tube mask instead of forecasting.
+        loss: prediction loss on layer-normed targets: ``l1``, ``smooth_l1`` or ``mse``.
+        target: ``ema`` (EMA target encoder), ``vicreg`` or ``sigreg`` (stop-grad + regulariser).
+        ema_momentum: (start, end) of the cosine momentum schedule.
+        vicreg_weights: (variance, covariance) weights; sigreg_weight: SIGReg weight.
+        lr, min_lr_ratio, warmup_steps, weight_decay: AdamW with warm-up + cosine lr and a
+            cosine weight-decay schedule from ``weight_decay[0]`` to ``weight_decay[1]``.
+        total_steps: length of the schedules (None: the trainer's ``max_steps``).
+        rankme_every: compute RankMe of the target embeddings every this many steps.
+    """
+
+    def __init__(
+        self,
+        encoder: str = "vit_micro",
+        encoder_kwargs: dict[str, Any] | None = None,
+        frames: int = 8,
+        img_size: int = 64,
+        in_chans: int = 3,
+        predictor_depth: int = 4,
+        predictor_dim: int | None = None,
+        predictor_heads: int = 4,
+        predictor_causal: bool = True,
+        context_steps: int = 2,
+        target_steps: int | None = None,
+        tube_mask_prob: float = 0.0,
+        loss: Literal["l1", "smooth_l1", "mse"] = "l1",
+        target: TargetMode = "ema",
+        ema_momentum: tuple[float, float] = (0.996, 1.0),
+        vicreg_weights: tuple[float, float] = (1.0, 0.04),
+        sigreg_weight: float = 0.05,
+        lr: float = 1e-3,
+        min_lr_ratio: float = 0.01,
+        warmup_steps: int = 100,
+        weight_decay: tuple[float, float] = (0.04, 0.1),
+        betas: tuple[float, float] = (0.9, 0.99),
+        total_steps: int | None = None,
+        rankme_every: int = 25,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if not 0.0 <= tube_mask_prob <= 1.0:
+            raise ValueError(f"tube_mask_prob={tube_mask_prob} is out of range: allowed [0, 1]")
+        if target not in ("ema", "vicreg", "sigreg"):
+            raise ValueError(f"target={target!r}: choose 'ema', 'vicreg' or 'sigreg'")
+        self.encoder = create_encoder(
+            encoder, img_size=img_size, in_chans=in_chans, frames=frames, **(encoder_kwargs or {})
+        )
+        self.grid = self.encoder.grid
+        steps = self.grid[0]
+        if not 1 <= context_steps < steps:
+            raise ValueError(
+                f"context_steps={context_steps} is out of range: allowed [1, {steps - 1}] for "
+                f"{frames} frames with tubelet size {self.encoder.tubelet_size}"
+            )
+        if target_steps is not None and not 1 <= target_steps <= steps - context_steps:
+            raise ValueError(
+                f"target_steps={target_steps} is out of range: allowed [1, {steps - context_steps}]"
+            )
+        self.predictor = create_predictor(
+            self.encoder.num_features,
+            self.grid,
+            depth=predictor_depth,
+            pred_dim=predictor_dim,
+            num_heads=predictor_heads,
+            causal=predictor_causal,
+        )
+        self.target_encoder = copy.deepcopy(self.encoder) if target == "ema" else None
+        if self.target_encoder is not None:
+            self.target_encoder.requires_grad_(False)
+        self._last_batch_time: float | None = None
+
+    # ------------------------------------------------------------------ embeddings
+    def target_tokens(self, video: Tensor) -> Tensor:
+        """Layer-normed target-encoder tokens (B, T', N, D), no gradient."""
+        encoder = self.target_encoder if self.target_encoder is not None else self.encoder
+        with torch.no_grad():
+            tokens = encoder.forward_features(video)
+        return F.layer_norm(tokens, tokens.shape[-1:])
+
+    def _mask(self, batch_size: int, training: bool) -> Mask:
+        use_tube = training and self.hparams.tube_mask_prob > 0
+        if use_tube:
+            gen = torch.Generator().manual_seed(int(self.global_step) * 7919 + 17)
+            use_tube = torch.rand((), generator=gen).item() < self.hparams.tube_mask_prob
+        if use_tube:
+            return multiblock_tube_mask(self.grid, batch_size, generator=gen)
+        return future_mask(
+            self.grid, self.hparams.context_steps, batch_size, self.hparams.target_steps
+        )
+
+    def _context_tokens(self, video: Tensor, mask: Mask) -> Tensor:
+        """Context tokens (B, Nc, D): forecasting encodes only the context frames (no leak)."""
+        steps = self.hparams.context_steps
+        if mask.is_future:
+            frames = steps * self.encoder.tubelet_size
+            tokens = self.encoder.forward_features(video[:, :frames])
+            return tokens.flatten(1, 2)
+        return self.encoder.forward_masked(video, mask.context)
+
+    def forecast(self, video: Tensor, mask: Mask) -> tuple[Tensor, Tensor, Tensor]:
+        """Predictions, targets (both (B, Nt, D)) and context tokens for one batch."""
+        targets_all = self.target_tokens(video)
+        context = self._context_tokens(video, mask)
+        pred = self.predictor(context, mask.context, mask.target, self.grid)
+        target = gather_tokens(targets_all, mask.target)
+        return pred, target, context
+
+    # ------------------------------------------------------------------ training
+    def _schedule_total(self) -> int:
+        if self.hparams.total_steps is not None:
+            return int(self.hparams.total_steps)
+        max_steps = getattr(self.trainer, "max_steps", -1) if self._trainer is not None else -1
+        return max(1, max_steps) if max_steps and max_steps > 0 else 10_000
+
+    def _regulariser(self, context: Tensor) -> Tensor:
+        z = context.reshape(-1, context.shape[-1])
+        if self.hparams.target == "vicreg":
+            var_w, cov_w = self.hparams.vicreg_weights
+            return var_w * vicreg_variance(z) + cov_w * vicreg_covariance(z)
+        if self.hparams.target == "sigreg":
+            gen = torch.Generator(device=z.device).manual_seed(int(self.global_step))
+            return self.hparams.sigreg_weight * sigreg(z, generator=gen)
+        return context.new_zeros(())
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        video = video_to_float(batch["video"])
+        mask = self._mask(video.shape[0], training=True)
+        pred, target, context = self.forecast(video, mask)
+        pred_loss = prediction_loss(pred, target, kind=self.hparams.loss, normalize_target=False)
+        reg_loss = self._regulariser(context)
+        loss = pred_loss + reg_loss
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"non-finite training loss ({loss.item()}) at step {self.global_step}: training "
+                "stopped; the last good checkpoint is untouched"
+            )
+        self._log_step(video, target, pred_loss, reg_loss, loss)
+        return loss
+
+    def _log_step(self, video: Tensor, target: Tensor, pred_loss, reg_loss, loss) -> None:
+        std_min, std_mean = embedding_std(target.reshape(-1, target.shape[-1]).float())
+        logs = {
+            "train/loss": loss,
+            "train/pred_loss": pred_loss,
+            "train/reg_loss": reg_loss,
+            "train/target_std_min": std_min,
+            "train/target_std_mean": std_mean,
+            "train/momentum": torch.tensor(self._momentum()),
+        }
+        if self.global_step % max(1, self.hparams.rankme_every) == 0:
+            logs["train/rankme"] = rankme(target.mean(1).float())
+        now = time.perf_counter()
+        if self._last_batch_time is not None:
+            logs["train/clips_per_s"] = torch.tensor(video.shape[0] / (now - self._last_batch_time))
+        self._last_batch_time = now
+        self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=len(video))
+        self.log("loss", loss, prog_bar=True, on_step=True, logger=False, batch_size=len(video))
+        self.last_target_std = float(std_mean)
+
+    def _momentum(self) -> float:
+        start, end = self.hparams.ema_momentum
+        return cosine_ramp(self.global_step, self._schedule_total(), start, end)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        wd_start, wd_end = self.hparams.weight_decay
+        wd = cosine_ramp(self.global_step, self._schedule_total(), wd_start, wd_end)
+        for group in self.optimizers().param_groups:
+            if group.get("apply_wd", True):
+                group["weight_decay"] = wd
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.target_encoder is None:
+            return
+        m = self._momentum()
+        with torch.no_grad():
+            online = list(self.encoder.parameters())
+            target = list(self.target_encoder.parameters())
+            torch._foreach_mul_(target, m)
+            torch._foreach_add_(target, online, alpha=1.0 - m)
+
+    # ------------------------------------------------------------------ validation
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        video = video_to_float(batch["video"])
+        mask = self._mask(video.shape[0], training=False)
+        pred, target, _ = self.forecast(video, mask)
+        kind = self.hparams.loss
+        pred_loss = prediction_loss(pred, target, kind=kind, normalize_target=False)
+        # copy-last: every target step gets the last context step's target embedding
+        targets_all = self.target_tokens(video)
+        last = targets_all[:, self.hparams.context_steps - 1]
+        n = last.shape[1]
+        copy = last.repeat(1, target.shape[1] // n, 1)
+        copy_loss = prediction_loss(copy, target, kind=kind, normalize_target=False)
+        size = len(video)
+        self.log("val/pred_loss", pred_loss, prog_bar=True, batch_size=size, sync_dist=True)
+        self.log("val/copy_last_loss", copy_loss, prog_bar=True, batch_size=size, sync_dist=True)
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        video = video_to_float(batch["video"])
+        mask = self._mask(video.shape[0], training=False)
+        pred, target, _ = self.forecast(video, mask)
+        loss = prediction_loss(pred, target, kind=self.hparams.loss, normalize_target=False)
+        self.log("test/pred_loss", loss, batch_size=len(video), sync_dist=True)
+
+    def predict_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        """Pooled target-encoder embeddings (B, T', D) of each clip."""
+        video = video_to_float(batch["video"])
+        encoder = self.target_encoder if self.target_encoder is not None else self.encoder
+        return encoder.embed(video)
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self) -> dict[str, Any]:
+        decay, no_decay = [], []
+        for name, param in self.named_parameters():
+            if not param.requires_grad:
+                continue
+            is_norm_or_bias = param.ndim <= 1 or name.endswith(".bias") or "pos_embed" in name
+            (no_decay if is_norm_or_bias else decay).append(param)
+        groups = [
+            {"params": decay, "weight_decay": self.hparams.weight_decay[0], "apply_wd": True},
+            {"params": no_decay, "weight_decay": 0.0, "apply_wd": False},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=self.hparams.betas)
+        total = self._schedule_total()
+        warmup, final = self.hparams.warmup_steps, self.hparams.min_lr_ratio
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine(step, warmup, total, final)
+        )
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "lr"},
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record the class so ``jepa-world export`` can rebuild the module from the file."""
+        checkpoint["jepa_world_class"] = f"{type(self).__module__}.{type(self).__qualname__}"

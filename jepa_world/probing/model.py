@@ -1,0 +1,248 @@
+"""The model under probe: an exported world model (or a random-init copy) behind one small API.
+
+Probes need four things from a model: the frame representation (layer-normed target-encoder
+tokens: the space the predictor forecasts in), the context encoder, one training-shaped forecast
+(context steps -> the rest of a window) and the autoregressive roll-out. :class:`ProbeModel` gives
+them for an exported folder, a loaded :class:`~jepa_world.hub.WorldModel`, or freshly initialised
+modules of the same architecture (the ``random_init`` baseline).
+
+Clips longer than the model's training clip are encoded in consecutive windows of the training
+length (the last window aligned to the clip's end), so every token is computed the way the model
+saw tokens in training.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["ProbeModel", "as_float_video", "load_probe_model", "random_init_like", "tile_windows"]
+
+
+def as_float_video(video: np.ndarray | Tensor, device: torch.device | str = "cpu") -> Tensor:
+    """uint8 (or float in [0, 1]) video -> float32 tensor in [0, 1] on ``device``."""
+    if isinstance(video, np.ndarray):
+        video = torch.from_numpy(np.ascontiguousarray(video))
+    if video.dtype == torch.uint8:
+        return video.to(device).float().div_(255.0)
+    if not video.is_floating_point():
+        raise TypeError(f"video must be uint8 or float in [0, 1], got {video.dtype}")
+    return video.to(device=device, dtype=torch.float32)
+
+
+def tile_windows(steps: int, window: int) -> list[tuple[int, int]]:
+    """Cover ``steps`` time steps with windows of ``window`` steps: ``(start, first_new)`` pairs.
+
+    Windows are consecutive; when ``steps`` is not a multiple, the last window is aligned to the
+    end and only its steps from ``first_new`` on are used. A clip shorter than one window is one
+    shorter window.
+    """
+    if steps < 1 or window < 1:
+        raise ValueError(f"steps={steps} and window={window} must be >= 1")
+    if steps <= window:
+        return [(0, 0)]
+    tiles = [(s, s) for s in range(0, steps - window + 1, window)]
+    covered = tiles[-1][0] + window
+    if covered < steps:
+        tiles.append((steps - window, covered))
+    return tiles
+
+
+def _unwrap(encoder: nn.Module) -> nn.Module:
+    """The plain VideoEncoder inside a hub.FrozenEncoder (or the encoder itself)."""
+    inner = getattr(encoder, "encoder", None)
+    return inner if isinstance(inner, nn.Module) and hasattr(inner, "forward_features") else encoder
+
+
+@dataclass
+class ProbeModel:
+    """Frozen encoder (target space), context encoder and predictor of one model.
+
+    ``context_steps`` is the number of context time steps the predictor was trained with;
+    ``window_steps`` (T' of the training clip) bounds every forecast window.
+    """
+
+    encoder: nn.Module
+    context_encoder: nn.Module
+    predictor: nn.Module
+    config: dict[str, Any]
+    context_steps: int
+    name: str = "model"
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.encoder = _unwrap(self.encoder).eval()
+        self.context_encoder = _unwrap(self.context_encoder).eval()
+        self.predictor = self.predictor.eval()
+        self.tubelet = int(self.encoder.tubelet_size)
+        self.grid_hw = (int(self.encoder.grid[1]), int(self.encoder.grid[2]))
+        self.num_patches = self.grid_hw[0] * self.grid_hw[1]
+        self.patch_size = int(self.encoder.patch_size)
+        self.window_steps = int(self.encoder.frames) // self.tubelet
+        self.size = int(self.encoder.img_size)
+        self.channels = int(self.encoder.in_chans)
+        if not 1 <= self.context_steps < max(2, self.window_steps):
+            raise ValueError(
+                f"context_steps={self.context_steps} is out of range: allowed "
+                f"[1, {self.window_steps - 1}] for a model trained on {self.window_steps} steps"
+            )
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.encoder.parameters()).device
+
+    @property
+    def frames(self) -> int:
+        """Frames of the training clip."""
+        return self.window_steps * self.tubelet
+
+    # --------------------------------------------------------------------- representations
+    @torch.inference_mode()
+    def targets(self, video: np.ndarray | Tensor) -> Tensor:
+        """Layer-normed target-encoder tokens ``(B, T', N, D)`` (float32, CPU), windowed."""
+        x = as_float_video(video, self.device)
+        steps = x.shape[1] // self.tubelet
+        x = x[:, : steps * self.tubelet]
+        parts = []
+        for start, first_new in tile_windows(steps, self.window_steps):
+            stop = min(steps, start + self.window_steps)
+            clip = x[:, start * self.tubelet : stop * self.tubelet]
+            tokens = self.encoder.forward_features(clip)
+            parts.append(tokens[:, first_new - start :])
+        tokens = torch.cat(parts, dim=1)
+        return F.layer_norm(tokens, tokens.shape[-1:]).float().cpu()
+
+    @torch.inference_mode()
+    def window_targets(self, video: np.ndarray | Tensor, starts: list[int]) -> Tensor:
+        """Layer-normed target tokens of the training-length windows starting at ``starts``.
+
+        Returns ``(B, len(starts), W, N, D)``: each window encoded on its own, as in training.
+        """
+        x = as_float_video(video, self.device)
+        w, tub = self.window_steps, self.tubelet
+        steps = x.shape[1] // tub
+        if max(starts) + w > steps or min(starts) < 0:
+            raise ValueError(f"windows {starts} of {w} steps do not fit a clip of {steps} steps")
+        clips = torch.stack([x[:, s * tub : (s + w) * tub] for s in starts], dim=1)
+        b, k = clips.shape[:2]
+        tokens = self.encoder.forward_features(clips.flatten(0, 1))
+        tokens = F.layer_norm(tokens, tokens.shape[-1:])
+        return tokens.view(b, k, *tokens.shape[1:]).float().cpu()
+
+    @torch.inference_mode()
+    def forecast_windows(self, windows: Tensor, context_steps: int) -> tuple[Tensor, Tensor]:
+        """One training-shaped forecast per window clip ``(B, W*tubelet frames)``.
+
+        Returns predictions ``(B, W - C, N, D)`` for the steps after the ``C`` context steps and
+        the layer-normed targets ``(B, W, N, D)`` of the whole window (both float32, CPU).
+        """
+        x = as_float_video(windows, self.device)
+        w = x.shape[1] // self.tubelet
+        c = context_steps
+        if not 1 <= c < w:
+            raise ValueError(f"context_steps={c} is out of range: allowed [1, {w - 1}]")
+        targets = self.encoder.forward_features(x)
+        targets = F.layer_norm(targets, targets.shape[-1:])
+        context = self.context_encoder.forward_features(x[:, : c * self.tubelet])
+        n = self.num_patches
+        index = torch.arange(w * n, device=x.device)
+        pred = self.predictor(
+            context.flatten(1, 2), index[: c * n], index[c * n :], (w, *self.grid_hw)
+        )
+        b = x.shape[0]
+        return pred.view(b, w - c, n, -1).float().cpu(), targets.float().cpu()
+
+    @torch.inference_mode()
+    def rollout(self, context_video: np.ndarray | Tensor, steps: int, window: int | None) -> Tensor:
+        """Encode the context frames, roll the predictor ``steps`` steps: ``(B, steps, N, D)``."""
+        x = as_float_video(context_video, self.device)
+        context = self.context_encoder.forward_features(x)
+        out = self.predictor.rollout(context, steps, self.grid_hw, window=window)
+        return out.float().cpu()
+
+
+def _context_steps_from(config: dict[str, Any], window_steps: int) -> tuple[int, str]:
+    """Training context length recorded in the export, else half the training window."""
+    meta = config.get("metadata") or {}
+    for source in (meta, meta.get("hparams") or {}, config):
+        value = source.get("context_steps") if isinstance(source, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value, "config.json metadata"
+    return max(1, window_steps // 2), "default: half the training window (not in config.json)"
+
+
+def load_probe_model(model: Any, context_steps: int | None = None) -> ProbeModel:
+    """A :class:`ProbeModel` from an export folder, a ``hub.WorldModel`` or a ProbeModel."""
+    if isinstance(model, ProbeModel):
+        return model
+    if isinstance(model, (str, Path)):
+        from jepa_world.hub import CONFIG_NAME, load_world_model
+
+        path = Path(model)
+        world_model = load_world_model(path)
+        config = json.loads((path / CONFIG_NAME).read_text(encoding="utf-8"))
+        config["path"] = str(path)
+        name = path.name
+    elif hasattr(model, "encoder") and hasattr(model, "predictor"):
+        world_model = model
+        config = {
+            "encoder": dict(_unwrap(model.encoder).config),
+            "predictor": dict(model.predictor.config),
+        }
+        config.update(getattr(model, "config", None) or {})
+        name = "model"
+    else:
+        raise TypeError(
+            "model must be an export folder path, a jepa_world.hub.WorldModel or a ProbeModel, "
+            f"got {type(model).__name__}"
+        )
+    encoder = _unwrap(world_model.encoder)
+    window = int(encoder.frames) // int(encoder.tubelet_size)
+    if context_steps is None:
+        context_steps, source = _context_steps_from(config, window)
+    else:
+        source = "suite"
+    return ProbeModel(
+        encoder=world_model.encoder,
+        context_encoder=getattr(world_model, "context_encoder", None) or world_model.encoder,
+        predictor=world_model.predictor,
+        config=config,
+        context_steps=context_steps,
+        name=name,
+        notes={"context_steps_source": source},
+    )
+
+
+def random_init_like(model: ProbeModel, seed: int) -> ProbeModel:
+    """Same architecture, fresh weights from ``torch.manual_seed(seed)``.
+
+    At initialisation an EMA target encoder equals the context encoder, so one random encoder
+    plays both roles. The global torch RNG state is restored afterwards.
+    """
+    from jepa_world.models import create_encoder, create_predictor
+
+    state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        encoder = create_encoder(**model.encoder.config)
+        predictor = create_predictor(**model.predictor.config)
+    finally:
+        torch.random.set_rng_state(state)
+    device = model.device
+    encoder.to(device).requires_grad_(False)
+    predictor.to(device).requires_grad_(False)
+    return ProbeModel(
+        encoder=encoder,
+        context_encoder=encoder,
+        predictor=predictor,
+        config={"encoder": encoder.config, "predictor": predictor.config, "seed": seed},
+        context_steps=model.context_steps,
+        name=f"random_init[{seed}]",
+    )

@@ -1,0 +1,133 @@
+"""Predictor: shapes, block-causal attention checked numerically, roll-out, config rebuild."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from jepa_world.masking import future_mask, gather_tokens
+from jepa_world.models import create_predictor
+
+GRID = (4, 2, 2)  # T', Hp, Wp -> 16 tokens, 4 per step
+D = 32
+
+
+def predictor(**kw):
+    torch.manual_seed(0)
+    return create_predictor(D, GRID, depth=2, pred_dim=16, num_heads=2, **kw).eval()
+
+
+def scrambled(model):
+    """Large random weights: at init the signal between tokens is too faint to test causality."""
+    with torch.no_grad():
+        for param in model.parameters():
+            param.normal_(0.0, 0.3)
+    return model
+
+
+def test_default_pred_dim_is_half_the_encoder_width_at_least_64():
+    with torch.device("meta"):
+        check_default_pred_dim()
+
+
+def check_default_pred_dim():
+    assert create_predictor(384).pred_dim == 192
+    assert create_predictor(96).pred_dim == 64
+    assert create_predictor(384, num_heads=5).pred_dim % 10 == 0
+
+
+def test_shapes_with_shared_and_per_sample_indices():
+    model = predictor()
+    mask = future_mask(GRID, context_steps=2, batch_size=3)
+    context = torch.randn(3, 8, D)
+    shared = model(context, mask.context[0], mask.target[0], GRID)
+    per_sample = model(context, mask.context, mask.target, GRID)
+    assert shared.shape == per_sample.shape == (3, 8, D)
+    torch.testing.assert_close(shared, per_sample)
+    assert torch.equal(model(context, mask.context, mask.target), per_sample)  # default grid
+
+
+def test_block_causal_context_change_leaves_earlier_predictions_unchanged():
+    """Targets at every time step; perturbing context at time 2 moves only targets at t >= 2."""
+    model = scrambled(predictor())
+    context_index = torch.tensor([0, 1, 4, 6, 9, 10])  # times 0, 0, 1, 1, 2, 2
+    target_index = torch.tensor([2, 3, 5, 7, 8, 11, 12, 15])  # times 0, 0, 1, 1, 2, 2, 3, 3
+    target_time = target_index // 4
+    context = torch.randn(2, 6, D)
+    changed = context.clone()
+    changed[:, 4] = torch.randn(
+        2, D
+    )  # token 9 lives at time 2 (a shift would be layer-normed away)
+    before = model(context, context_index, target_index, GRID)
+    after = model(changed, context_index, target_index, GRID)
+    earlier = target_time < 2
+    torch.testing.assert_close(before[:, earlier], after[:, earlier], rtol=0, atol=1e-6)
+    assert (before[:, ~earlier] - after[:, ~earlier]).abs().amax(dim=-1).min() > 1e-2
+
+
+def test_full_attention_lets_later_context_reach_earlier_targets():
+    model = scrambled(predictor(causal=False))
+    context_index, target_index = torch.tensor([0, 12]), torch.tensor([1])
+    context = torch.randn(1, 2, D)
+    changed = context.clone()
+    changed[:, 1] = torch.randn(1, D)  # time 3 context, time 0 target
+    before = model(context, context_index, target_index, GRID)
+    assert (before - model(changed, context_index, target_index, GRID)).abs().amax() > 1e-2
+
+
+def test_backward_reaches_every_parameter():
+    model = predictor().train()
+    mask = future_mask(GRID, 1, 2)
+    tokens = torch.randn(2, *GRID[:1], 4, D)
+    pred = model(gather_tokens(tokens, mask.context), mask.context, mask.target, GRID)
+    pred.square().mean().backward()
+    for name, param in model.named_parameters():
+        assert param.grad is not None and torch.isfinite(param.grad).all(), name
+
+
+def test_rollout_shapes_and_first_step_matches_forward():
+    model = predictor()
+    context = torch.randn(2, 2, 4, D)
+    out = model.rollout(context, steps=3, grid_hw=(2, 2))
+    assert out.shape == (2, 3, 4, D)
+    first = model(context.reshape(2, 8, D), torch.arange(8), torch.arange(8, 12), (3, 2, 2))
+    torch.testing.assert_close(out[:, 0], first)
+    windowed = model.rollout(context, steps=5, grid_hw=(2, 2), window=2)
+    assert windowed.shape == (2, 5, 4, D)
+    assert torch.isfinite(windowed).all()
+
+
+def test_rollout_needs_a_window_beyond_max_frames():
+    model = create_predictor(D, depth=1, pred_dim=16, num_heads=2, max_frames=3)
+    with pytest.raises(ValueError, match="max_frames=3"):
+        model.rollout(torch.randn(1, 2, 4, D), steps=2, grid_hw=(2, 2))
+    assert model.rollout(torch.randn(1, 2, 4, D), steps=2, grid_hw=(2, 2), window=2).shape[1] == 2
+
+
+def test_config_rebuilds_the_same_predictor():
+    model = predictor(causal=False)
+    rebuilt = create_predictor(**model.config)
+    assert rebuilt.config == model.config
+    rebuilt.load_state_dict(model.state_dict(), strict=True)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda m: m(torch.randn(1, 2, D + 1), torch.arange(2), torch.arange(2, 4)), "D=32"),
+        (lambda m: m(torch.randn(1, 2, D), torch.arange(3), torch.arange(3, 4)), "3 entries"),
+        (lambda m: m(torch.randn(1, 2, D), torch.arange(2), torch.tensor([16])), "out of range"),
+        (lambda m: m(torch.randn(1, 2, D), torch.arange(2), torch.tensor([3.0])), "integer"),
+        (lambda m: m.rollout(torch.randn(1, 2, 5, D), 1, (2, 2)), "N = Hp\\*Wp = 4"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(predictor())
+
+
+def test_invalid_construction():
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        create_predictor(D, pred_dim=30, num_heads=4)
+    with pytest.raises(ValueError, match="max_frames=2"):
+        create_predictor(D, (3, 2, 2), max_frames=2)

@@ -1,0 +1,56 @@
+"""Roll-out probe: the true-state baselines by hand, the model roll-out's keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jepa_world.probing.clips import BallClips, make_ball_clips
+from jepa_world.probing.rollout import rollout_baselines, rollout_steps, run_rollout_probe
+from jepa_world.probing.state import run_state_probe
+
+
+def test_position_baselines_by_hand():
+    frames, v = 12, np.array([1.5, -0.5])
+    position = 20.0 + v * np.arange(frames)[:, None]
+    position = np.broadcast_to(position, (3, frames, 2)).copy()
+    clips = BallClips(
+        np.zeros((3, frames, 3, 8, 8), np.uint8),
+        position,
+        np.broadcast_to(v, position.shape).copy(),
+        np.ones((3, frames)),
+        np.arange(3),
+    )
+    result = rollout_baselines(clips, 1, 2, np.array([20.0, 20.0]), (1, 2, 4), resamples=20)
+    m = result.metrics
+    speed = float(np.linalg.norm(v))
+    for k in (1, 2, 4):
+        assert m[f"constant_velocity/position_px@{k}"] == pytest.approx(0.0, abs=1e-9)
+        assert m[f"copy_last/position_px@{k}"] == pytest.approx(k * speed)
+    truth = position[0, 1 + 4]
+    assert m["mean/position_px@4"] == pytest.approx(np.linalg.norm(truth - [20.0, 20.0]))
+    with pytest.raises(ValueError, match="needs 13"):
+        rollout_baselines(clips, 1, 2, np.zeros(2), (1, 11))
+
+
+def test_model_rollout_reports_every_horizon(tiny_probe_model):
+    m = tiny_probe_model
+    horizons = (1, 2, 4)
+    params = {"occluders": (0, 0)}
+    splits = {
+        "train": make_ball_clips(params, m.frames, m.size, range(100, 112)),
+        "val": make_ball_clips(params, m.frames, m.size, range(200, 204)),
+        "test": make_ball_clips(params, m.frames, m.size, range(300, 306)),
+    }
+    state = run_state_probe(m.targets, splits, m.tubelet, resamples=20)
+    frames = rollout_steps(m.window_steps, horizons) * m.tubelet
+    clips = make_ball_clips(params, frames, m.size, range(400, 405))
+    result = run_rollout_probe(
+        m, clips, state.position_readout, state.token_mean, 2, horizons, resamples=20
+    )
+    for k in horizons:
+        for key in ("position_px", "latent_err", "copy_last/latent_err", "mean/latent_err"):
+            assert np.isfinite(result.metrics[f"{key}@{k}"])
+    assert result.per_clip["latent_err"].shape == (5, 3)
+    with pytest.raises(ValueError, match="time steps"):
+        run_rollout_probe(m, splits["test"], state.position_readout, state.token_mean, 2, (1, 8))

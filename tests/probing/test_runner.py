@@ -1,0 +1,131 @@
+"""End to end: a tiny suite on a tiny random model writes every documented key and plot."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from jepa_world.probing.report import PLOTS
+from jepa_world.probing.suite import PROPERTIES
+
+HORIZONS = (1, 2, 4)
+S = 3_000_000_000
+TINY_VOE_WORLD = {"frames": 16, "radius": [2.5, 4.0], "occluder_width": [9.0, 14.0]}
+
+
+def tiny_suite() -> dict:
+    return {
+        "name": "tiny",
+        "batch_size": 16,
+        "bootstrap": {"resamples": 20, "seed": 0},
+        "probes": {
+            "state": {
+                "world_params": {"occluders": [0, 0]},
+                "train": {"seed_start": S, "clips": 12},
+                "val": {"seed_start": S + 1000, "clips": 4},
+                "test": {"seed_start": S + 2000, "clips": 6},
+            },
+            "rollout": {"test": {"seed_start": S + 3000, "clips": 4}, "horizons": list(HORIZONS)},
+            "voe": {
+                "world_params": TINY_VOE_WORLD,
+                "quadruplets": {"seed_start": S + 10_000_000, "count": 3},
+                "open_view": {"seed_start": S + 20_000_000, "pairs": 3},
+            },
+        },
+        "baselines": {"random_init": {"seeds": [0, 1, 2, 3, 4]}, "pixels": {"size": 8}},
+    }
+
+
+def expected_keys() -> list[str]:
+    keys = ["state/position_r2", "state/position_pooled_r2", "state/velocity_r2"]
+    keys += ["state/position_px"]
+    keys += [f"rollout/position_px@{k}" for k in HORIZONS]
+    keys += [f"rollout/latent_err@{k}" for k in HORIZONS]
+    for prop in PROPERTIES:
+        keys += [f"voe/{prop}/relative_acc", f"voe/{prop}/auroc"]
+    keys += ["voe/mean/relative_acc", "voe/open_view/pairwise_acc"]
+    return keys
+
+
+BASELINE_KEYS = {
+    "random_init": expected_keys(),
+    "pixels": [k for k in expected_keys() if k.startswith(("state/", "voe/"))],
+    "copy_last": [k for k in expected_keys() if k.startswith(("rollout/", "voe/"))],
+    "constant_velocity": [k for k in expected_keys() if k.startswith("rollout/position_px")],
+    "mean": [k for k in expected_keys() if k.startswith(("state/", "rollout/"))],
+}
+
+
+@pytest.fixture(scope="module")
+def run(tiny_model_dir, tmp_path_factory):
+    from jepa_world.probing.command import probe
+
+    root = tmp_path_factory.mktemp("suite")
+    suite_path = root / "tiny.yaml"
+    suite_path.write_text(yaml.safe_dump(tiny_suite()))
+    out = root / "report"
+    probe(str(suite_path), str(tiny_model_dir), str(out))
+    return out
+
+
+def test_report_has_every_documented_key(run):
+    report = json.loads((run / "report.json").read_text())
+    metrics = report["metrics"]
+    missing = [k for k in expected_keys() if k not in metrics]
+    assert not missing
+    for name, keys in BASELINE_KEYS.items():
+        missing = [k for k in keys if f"baselines/{name}/{k}" not in metrics]
+        assert not missing, f"baselines/{name} lacks {missing}"
+    assert "baselines/random_init/voe/mean/relative_acc_std" in metrics
+    assert "voe/permanence/relative_acc_ci_low" in metrics
+    assert all(isinstance(v, float) for v in metrics.values())
+    protocol = report["protocol"]
+    assert protocol["random_init_seeds"] == [0, 1, 2, 3, 4]
+    assert protocol["state"]["seeds"]["train"] == [S, S + 12]
+    assert protocol["voe"]["clip_score"].startswith("sum")
+    assert report["model"]["config"]["encoder"]["img_size"] == 32
+
+
+def test_pixel_novelty_ties_on_matched_quadruplets(run):
+    metrics = json.loads((run / "report.json").read_text())["metrics"]
+    for prop in PROPERTIES:
+        assert metrics[f"baselines/pixels/voe/{prop}/relative_acc"] == 0.5
+
+
+def test_report_files_and_plots(run):
+    for filename in PLOTS.values():
+        assert (run / filename).read_bytes()[:4] == b"\x89PNG"
+    table = (run / "report.md").read_text()
+    assert "| voe/mean/relative_acc |" in table and "| state/velocity_r2 |" in table
+
+
+def test_malformed_suite_fails_before_any_work(tiny_model_dir, monkeypatch):
+    from jepa_world.probing import runner
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("work started before the suite was validated")
+
+    monkeypatch.setattr(runner, "load_probe_model", forbidden)
+    suite = tiny_suite()
+    suite["probes"]["voe"]["properties"] = ["permanence", "telekinesis"]
+    with pytest.raises(ValueError, match="probes.voe.properties"):
+        runner.run_suite(tiny_model_dir, suite)
+
+
+def test_bad_world_params_fail_before_clips_are_made(tiny_model_dir, monkeypatch):
+    from jepa_world.probing import runner
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("clips generated before the worlds were checked")
+
+    monkeypatch.setattr(runner, "make_ball_clips", forbidden)
+    suite = tiny_suite()
+    suite["probes"]["voe"]["world_params"] = {**TINY_VOE_WORLD, "occluder_width": [9.0, 99.0]}
+    with pytest.raises(ValueError, match="probes.voe.world_params"):
+        runner.run_suite(tiny_model_dir, suite)
+    suite = tiny_suite()
+    suite["probes"]["state"]["world_params"] = {"size": 64}
+    with pytest.raises(ValueError, match="probes.state.world_params.size=64 differs"):
+        runner.run_suite(tiny_model_dir, suite)

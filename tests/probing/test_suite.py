@@ -1,0 +1,115 @@
+"""Suite validation: the shipped suite loads; malformed suites fail with the key's name."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from jepa_world.probing.suite import (
+    PROBE_SEED_START,
+    PROPERTIES,
+    SEED_BLOCK,
+    load_suite,
+    parse_suite,
+    resolve_suite_path,
+)
+
+
+@pytest.fixture(scope="module")
+def physics() -> dict:
+    return yaml.safe_load(resolve_suite_path("physics").read_text())
+
+
+def test_shipped_physics_suite_is_valid(physics):
+    suite = load_suite("probes/physics.yaml")
+    assert suite.probes == ("state", "rollout", "voe")
+    assert suite.voe.properties == PROPERTIES
+    assert suite.rollout.horizons == (1, 2, 4, 8, 16)
+    assert len(suite.baselines.random_init_seeds) >= 5
+    ranges = suite.seed_ranges()
+    assert all(r.start >= PROBE_SEED_START for r in ranges.values())
+    # VoE properties draw from their own blocks
+    starts = [suite.voe.property_range(p).start for p in PROPERTIES]
+    assert starts == [
+        physics["probes"]["voe"]["quadruplets"]["seed_start"] + i * SEED_BLOCK
+        for i in range(len(PROPERTIES))
+    ]
+    assert load_suite("physics").seed_ranges() == ranges  # shipped name works too
+
+
+def _broken(physics: dict, path: str, value=None, delete: bool = False) -> dict:
+    data = copy.deepcopy(physics)
+    *parents, last = path.split(".")
+    node = data
+    for key in parents:
+        node = node[key]
+    if delete:
+        del node[last]
+    else:
+        node[last] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "delete", "message"),
+    [
+        ("probes.physics", {}, False, "unknown key probes.physics"),
+        ("probes.state.train", None, True, "missing key probes.state.train"),
+        ("probes.state.train.clips", 0, False, r"probes.state.train.clips=0 is out of range"),
+        ("probes.state.val.seed_start", 5, False, "probes.state.val.seed_start=5 is out of range"),
+        ("probes.voe.properties", ["permanence", "levitation"], False, "levitation"),
+        ("probes.voe.clip_score", "max", False, "additive"),
+        ("probes.voe.token_reduction", "median", False, "probes.voe.token_reduction"),
+        ("probes.rollout.horizons", [4, 2], False, "strictly increasing"),
+        ("probes.voe.open_view.kinds", ["warp"], False, "probes.voe.open_view.kinds"),
+        ("baselines.random_init.seeds", [0, 1, 2], False, ">= 5 distinct seeds"),
+        ("probes.state.world", "two_rooms", False, "probes.state.world"),
+        ("probes.voe.quadruplets.count", "many", False, "probes.voe.quadruplets.count"),
+        ("probes.state.trian", {}, False, "unknown key probes.state.trian"),
+    ],
+)
+def test_malformed_suites_name_the_key(physics, path, value, delete, message):
+    with pytest.raises(ValueError, match=message):
+        parse_suite(_broken(physics, path, value, delete))
+
+
+def test_overlapping_seed_ranges_are_rejected(physics):
+    start = physics["probes"]["state"]["train"]["seed_start"]
+    data = _broken(physics, "probes.state.test.seed_start", start + 10)
+    with pytest.raises(ValueError, match="seed ranges overlap: .*probes.state"):
+        parse_suite(data)
+
+
+def test_rollout_needs_the_state_probe(physics):
+    data = _broken(physics, "probes.state", None, delete=True)
+    with pytest.raises(ValueError, match="probes.rollout needs probes.state"):
+        parse_suite(data)
+
+
+def test_missing_probes_and_files():
+    with pytest.raises(ValueError, match="missing key probes"):
+        parse_suite({"name": "x"})
+    with pytest.raises(ValueError, match="at least one probe"):
+        parse_suite({"probes": {}})
+    with pytest.raises(FileNotFoundError, match="no_such_suite"):
+        load_suite("no_such_suite.yaml")
+
+
+def test_probe_seed_start_matches_the_data_package():
+    from jepa_world.data.seeds import PROBE_SEED_START as data_start
+
+    assert PROBE_SEED_START == data_start
+
+
+def test_probing_does_not_import_lightning():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, jepa_world.probing.runner, jepa_world.probing.report; "
+        "print('lightning' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

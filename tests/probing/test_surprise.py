@@ -1,0 +1,88 @@
+"""Surprise: token reduction, pixel novelty by hand, model windows, VoE metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from jepa_world.probing.surprise import (
+    SurpriseSettings,
+    SurpriseTrace,
+    clip_scores,
+    model_surprise,
+    pair_metrics,
+    pixel_surprise,
+    quad_metrics,
+    reduce_tokens,
+    single_clip_scores,
+)
+
+
+def test_reduce_tokens():
+    err = torch.tensor([[1.0, 4.0, 2.0, 3.0]])
+    assert reduce_tokens(err, "mean", 2).item() == 2.5
+    assert reduce_tokens(err, "topk", 2).item() == 3.5
+    assert reduce_tokens(err, "topk", 10).item() == 2.5  # k capped at N
+
+
+def test_pixel_surprise_by_hand():
+    video = np.zeros((1, 4, 1, 4, 4), dtype=np.uint8)
+    video[0, 1, 0, 0, 0] = 10  # frame 1 differs from 0 by 10 in one pixel
+    video[0, 2, 0, :2, :2] = 5  # frame 2 vs 1: |5-10| + 3 * 5 = 20, all in the top-left patch
+    video[0, 3] = video[0, 2]
+    trace = pixel_surprise(video, first_frame=1, token_reduction="mean")
+    np.testing.assert_array_equal(trace.values[0], [0, 10, 20, 0])
+    np.testing.assert_array_equal(trace.valid, [False, True, True, True])
+    late = pixel_surprise(video, first_frame=2)
+    assert clip_scores(late).tolist() == [20.0]
+    topk = pixel_surprise(video, first_frame=1, token_reduction="topk", topk=1, patch=2)
+    np.testing.assert_array_equal(topk.values[0], [0, 10, 20, 0])
+    with pytest.raises(TypeError, match="uint8"):
+        pixel_surprise(video.astype(np.float32), 1)
+
+
+def test_clip_and_single_clip_scores():
+    trace = SurpriseTrace(np.array([[9.0, 1.0, 2.0, 6.0]]), np.array([False, True, True, True]), 1)
+    assert clip_scores(trace, "sum").tolist() == [9.0]
+    assert clip_scores(trace, "mean").tolist() == [3.0]
+    assert single_clip_scores(trace, "max").tolist() == [6.0]
+    assert single_clip_scores(trace, "peak").tolist() == [4.0]  # 6 - median(1, 2, 6)
+    with pytest.raises(ValueError, match="additive"):
+        clip_scores(trace, "max")
+    with pytest.raises(ValueError, match="additive"):
+        SurpriseSettings(context_steps=1, clip_score="max")
+
+
+def test_quad_and_pair_metrics_on_synthetic_traces():
+    rng = np.random.default_rng(0)
+    values = rng.uniform(0, 1, size=(40, 4, 6))
+    values[:, 2:, 3] += 5.0  # impossible clips spike at step 3 (more than any noise sum)
+    trace = SurpriseTrace(values, np.array([False, True, True, True, True, True]), 2)
+    settings = SurpriseSettings(context_steps=1, auroc_score="max")
+    metrics, outcomes = quad_metrics(trace, np.array([True, True, False, False]), settings, 50)
+    assert metrics["relative_acc"] == 1.0 and outcomes.shape == (40,)
+    assert metrics["auroc"] == 1.0
+    assert metrics["relative_acc_ci_low"] < 1.0 == metrics["relative_acc_ci_high"]
+    pairs = SurpriseTrace(values[:, 1:3], trace.valid, 2)  # [possible, impossible]
+    assert pair_metrics(pairs).mean() == 1.0
+
+
+def test_model_surprise_windows(tiny_probe_model):
+    m = tiny_probe_model
+    rng = np.random.default_rng(0)
+    video = rng.integers(0, 256, size=(3, 12, 3, 32, 32), dtype=np.uint8)  # 6 steps
+    video[1, :8] = video[0, :8]  # clip 1 equals clip 0 before frame 8 (step 4)
+    settings = SurpriseSettings(context_steps=2)
+    trace, copy = model_surprise(m, video, settings, batch_size=4)
+    assert trace.values.shape == (3, 6) and trace.step_frames == 2
+    np.testing.assert_array_equal(trace.valid, [False, False, True, True, True, True])
+    assert (trace.values[:, 2:] > 0).all() and (copy.values[:, 2:] > 0).all()
+    # the window [0, 4) sees only frames < 8: its forecasts of steps 2, 3 are identical
+    np.testing.assert_allclose(trace.values[0, 2:4], trace.values[1, 2:4], rtol=1e-5)
+    assert not np.allclose(trace.values[0, 4:], trace.values[1, 4:])
+    dense, _ = model_surprise(m, video, SurpriseSettings(context_steps=2, stride=1, horizons=(1,)))
+    # horizon 1 only: no window that fits the clip forecasts the last step one step ahead
+    np.testing.assert_array_equal(dense.valid, [False, False, True, True, True, False])
+    with pytest.raises(ValueError, match="horizons"):
+        model_surprise(m, video, SurpriseSettings(context_steps=2, horizons=(3,)))

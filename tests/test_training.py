@@ -1,0 +1,146 @@
+"""End-to-end training through the `jepa-world` LightningCLI with a tiny model."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from jepa_world.cli import build_cli, main
+from jepa_world.hub import load_encoder
+
+QUICKSTART = os.path.join(os.path.dirname(__file__), "..", "recipes", "quickstart.yaml")
+
+
+def fit(tmp_path: Path, tiny_args: list[str], *extra: str, steps: int = 2):
+    args = [
+        "fit",
+        f"--config={QUICKSTART}",
+        *tiny_args,
+        f"--trainer.default_root_dir={tmp_path}",
+        f"--trainer.max_steps={steps}",
+        *extra,
+    ]
+    return build_cli(args)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny 2-step run shared by the tests that only read what a run wrote."""
+    from conftest import TINY_ARGS
+
+    root = tmp_path_factory.mktemp("run")
+    cli = fit(root, list(TINY_ARGS), "--trainer.callbacks+=jepa_world.callbacks.ClipLedger")
+    return root, cli
+
+
+def test_fit_writes_one_run_folder(trained):
+    tmp_path, cli = trained
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    assert (tmp_path / "encoder" / "config.json").is_file()
+    assert (tmp_path / "encoder" / "model.safetensors").is_file()
+    assert (tmp_path / "config.yaml").is_file()
+    metrics = cli.trainer.callback_metrics
+    for key in ("val/pred_loss", "val/copy_last_loss", "val/velocity_r2"):
+        assert key in metrics and torch.isfinite(torch.as_tensor(metrics[key]))
+    logged = cli.trainer.logged_metrics
+    for key in ("train/loss", "train/target_std_min", "train/target_std_mean", "train/momentum"):
+        assert key in logged
+
+
+def test_exported_encoder_matches_module(trained):
+    tmp_path, cli = trained
+    encoder = load_encoder(tmp_path / "encoder")
+    video = torch.rand(2, 4, 3, 32, 32)
+    module_encoder = cli.model.target_encoder.eval()
+    with torch.no_grad():
+        assert torch.equal(encoder(video), module_encoder.forward_features(video))
+
+
+def test_export_command_rebuilds_from_checkpoint(trained, tmp_path):
+    run, _ = trained
+    out = tmp_path / "exported"
+    main(["export", "--ckpt_path", str(run / "checkpoints" / "last.ckpt"), "--out", str(out)])
+    a = load_encoder(out)
+    b = load_encoder(run / "encoder")
+    video = torch.rand(1, 4, 3, 32, 32)
+    assert torch.equal(a(video), b(video))
+
+
+def test_export_rejects_corrupt_checkpoint(tmp_path):
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="corrupt"):
+        main(["export", "--ckpt_path", str(bad), "--out", str(tmp_path / "x")])
+    assert not (tmp_path / "x").exists()
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+
+
+def test_resume_two_plus_two_equals_four(tmp_path, tiny_args):
+    common = [
+        "--seed_everything=3",
+        "--model.init_args.total_steps=4",
+        "--trainer.val_check_interval=100",
+        "--trainer.limit_val_batches=0",
+        "--trainer.deterministic=true",
+    ]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    fit(straight, tiny_args, *common, steps=4)
+    fit(split, tiny_args, *common, steps=2)
+    fit(split, tiny_args, *common, "--ckpt_path=last", steps=4)
+    a = _weights(straight / "checkpoints" / "last.ckpt")
+    b = _weights(split / "checkpoints" / "last.ckpt")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6, rtol=0), key
+    # and the run did train: weights moved away from a fresh start
+    fresh = tmp_path / "fresh"
+    fit(fresh, tiny_args, *common, steps=1)
+    c = _weights(fresh / "checkpoints" / "last.ckpt")
+    assert any(not torch.allclose(a[k], c[k]) for k in a)
+
+
+def test_non_finite_loss_stops_with_step_and_keeps_checkpoint(tmp_path, tiny_args, monkeypatch):
+    fit(tmp_path, tiny_args, steps=2)
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    before = last.read_bytes()
+
+    import jepa_world.module as module
+
+    real = module.prediction_loss
+
+    def poisoned(*args, **kwargs):
+        return real(*args, **kwargs) * float("nan")
+
+    monkeypatch.setattr(module, "prediction_loss", poisoned)
+    with pytest.raises(FloatingPointError, match="step 2"):
+        fit(tmp_path, tiny_args, "--ckpt_path=last", steps=4)
+    assert last.read_bytes() == before
+
+
+def test_unknown_recipe_key_is_named(tmp_path, tiny_args, capsys):
+    with pytest.raises(SystemExit):
+        fit(tmp_path, tiny_args, "--model.init_args.not_a_key=1")
+    assert "not_a_key" in capsys.readouterr().err
+
+
+def test_bad_value_is_named(tmp_path, tiny_args, capsys):
+    with pytest.raises(SystemExit):
+        fit(tmp_path, tiny_args, "--model.init_args.context_steps=abc")
+    assert "context_steps" in capsys.readouterr().err
+
+
+def test_saved_config_names_classes(trained):
+    saved = (trained[0] / "config.yaml").read_text()
+    assert "jepa_world.module.JEPA" in saved and "WorldDataModule" in saved
+
+
+def test_clip_ledger_records_seeds(trained):
+    ledger = json.loads((trained[0] / "clips" / "rank0.json").read_text())
+    assert len(ledger["seeds"]) == 2 * 4 and len(set(ledger["seeds"])) == 8
