@@ -46,6 +46,7 @@ __all__ = [
     "PlanningPolicy",
     "Policy",
     "RandomActions",
+    "SamplingPlanner",
     "TrueDynamics",
     "agent_position",
     "colored_noise",
@@ -316,7 +317,7 @@ class PlanResult:
     cost: float
 
 
-class _SamplingPlanner:
+class SamplingPlanner:
     """Sampling, clipping, batched roll-out and warm start; subclasses only refit the mean."""
 
     name = "sampling"
@@ -399,7 +400,7 @@ class _SamplingPlanner:
         return PlanResult(action=plan[0].clone(), plan=plan.clone(), cost=best)
 
 
-class CEMPlanner(_SamplingPlanner):
+class CEMPlanner(SamplingPlanner):
     """Cross-entropy method: the new mean and std are those of the ``elites`` cheapest samples."""
 
     name = "cem"
@@ -409,7 +410,7 @@ class CEMPlanner(_SamplingPlanner):
         return elite.mean(dim=0), elite.std(dim=0, unbiased=False)
 
 
-class MPPIPlanner(_SamplingPlanner):
+class MPPIPlanner(SamplingPlanner):
     """MPPI: among the ``elites`` cheapest samples, weights from :func:`mppi_weights`; the new
     mean is the weighted average and the new std the weighted standard deviation around it."""
 
@@ -424,7 +425,7 @@ class MPPIPlanner(_SamplingPlanner):
         return mean, std
 
 
-PLANNERS: dict[str, type[_SamplingPlanner]] = {"cem": CEMPlanner, "mppi": MPPIPlanner}
+PLANNERS: dict[str, type[SamplingPlanner]] = {"cem": CEMPlanner, "mppi": MPPIPlanner}
 
 
 def create_planner(
@@ -466,7 +467,12 @@ class TrueDynamics:
     def __init__(self, wall_x: int, door_y: int) -> None:
         from jepa_world.worlds import two_rooms
 
-        two_rooms._check_layout(wall_x, door_y)
+        for name, value, (low, high) in (
+            ("wall_x", wall_x, two_rooms.WALL_X_LIMITS),
+            ("door_y", door_y, two_rooms.DOOR_Y_LIMITS),
+        ):
+            if int(value) != value or not low <= value <= high:
+                raise ValueError(f"{name}={value!r}: allowed whole pixels in [{low}, {high}]")
         self.wall_x, self.door_y = int(wall_x), int(door_y)
         self._move = two_rooms.move
 
@@ -555,7 +561,7 @@ class PlanningPolicy:
 
     def __init__(
         self,
-        planner: _SamplingPlanner,
+        planner: SamplingPlanner,
         model: LatentModel,
         goal_obs: np.ndarray | Tensor,
         replan_every: int = 1,
@@ -644,7 +650,7 @@ def _current(env: Any) -> tuple[np.ndarray, dict[str, Any]]:
 
 def run_episode(
     env: Any,
-    planner: _SamplingPlanner | None,
+    planner: SamplingPlanner | None,
     model: LatentModel | Policy,
     goal_obs: np.ndarray | None = None,
     max_steps: int = 200,
@@ -734,7 +740,7 @@ def run_episodes(
     model_or_policy: LatentModel | Policy | str,
     episodes: int = 200,
     seed: int = 0,
-    planner: _SamplingPlanner | None = None,
+    planner: SamplingPlanner | None = None,
     max_steps: int = 200,
     replan_every: int = 1,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -801,7 +807,7 @@ def evaluate_planning(
     model_or_policy: LatentModel | Policy | str,
     episodes: int = 200,
     seed: int = 0,
-    planner: _SamplingPlanner | None = None,
+    planner: SamplingPlanner | None = None,
     max_steps: int = 200,
     replan_every: int = 1,
     env_kwargs: Mapping[str, Any] | None = None,

@@ -880,6 +880,8 @@ class IntuitivePhysics:
         return pos, vel
 
     def _verify_open(self, plan: _Plan, video: np.ndarray, visible: np.ndarray) -> int | None:
+        """The event frame d if the ball is fully in view around it (and after a jump), else
+        None; variant B at d is the impossible clip's first differing frame."""
         d = int(plan.info["d"])
         if visible[0, d - 1, 0] < FULL or visible[0, d, 0] < FULL:
             return None

@@ -232,6 +232,8 @@ def test_true_dynamics_matches_the_simulator():
     positions = rng.uniform(6.0, 59.0, (50, 2))
     obs = two_rooms.render_frames(positions[:, None], np.full(50, 30), np.full(50, 30))[:, 0]
     model = P.TrueDynamics(wall_x=30, door_y=30)
+    with pytest.raises(ValueError, match="wall_x"):
+        P.TrueDynamics(wall_x=70, door_y=30)
     z = model.encode(torch.from_numpy(obs))
     assert torch.allclose(z.double(), torch.from_numpy(positions), atol=0.05)
     start = torch.tensor([[20.0, 10.0], [40.0, 50.0]])

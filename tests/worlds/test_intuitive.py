@@ -52,10 +52,10 @@ def hidden_run(hidden: np.ndarray, s: int) -> int:
 
 
 @pytest.mark.parametrize("prop", PROPERTIES)
-def test_every_segment_once_among_possible_and_once_among_impossible(quads, prop):
+def test_every_segment_once_among_possible_and_once_among_impossible(world, quads, prop):
     data = quads[prop]
-    video, t = data["video"], data["video"].shape[2]
-    assert video.shape == (QUADS, 4, t, 3, 64, 64) and video.dtype == np.uint8
+    video, t, size = data["video"], world.frames, world.size
+    assert video.shape == (QUADS, 4, t, 3, size, size) and video.dtype == np.uint8
     assert data["possible"].tolist() == [True, True, False, False]
     for q in range(QUADS):
         for seg in segments(data["splices"][q], t):
