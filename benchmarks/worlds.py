@@ -52,9 +52,7 @@ def main() -> dict[str, float]:
             intuitive.quadruplets(p, np.arange(quads) + r * quads)
 
     quad_rate = best_rate(all_props, quads * len(props), repeats=3)
-    print(
-        f"intuitive ({intuitive.frames}-frame quadruplets, all properties): {quad_rate:,.1f} quads/s"
-    )
+    print(f"intuitive ({intuitive.frames}-frame quadruplets): {quad_rate:,.1f} quads/s")
     result = {
         "physics2d_fps": round(physics_fps, 1),
         "two_rooms_fps": round(rooms_fps, 1),

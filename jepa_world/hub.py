@@ -2,7 +2,8 @@
 
 An export folder holds ``config.json`` (architecture, input contract, normalisation, version)
 and safetensors weights: ``model.safetensors`` (the frozen encoder: the EMA target encoder when
-there is one), optionally ``context_encoder.safetensors`` and ``predictor.safetensors``. Loading
+there is one), optionally ``context_encoder.safetensors``, ``predictor.safetensors`` (video
+forecasting) and ``action_predictor.safetensors`` (action-conditioned, for planning). Loading
 is strict and never unpickles. This module must not import Lightning or wandb, so that other
 projects can use a trained encoder with only torch, timm and safetensors installed.
 """
@@ -24,9 +25,17 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 import jepa_world
-from jepa_world.models import Predictor, VideoEncoder, create_encoder, create_predictor
+from jepa_world.models import (
+    ActionPredictor,
+    Predictor,
+    VideoEncoder,
+    create_action_predictor,
+    create_encoder,
+    create_predictor,
+)
 
 __all__ = [
+    "ACTION_PREDICTOR_NAME",
     "CONFIG_NAME",
     "CONTEXT_ENCODER_NAME",
     "FORMAT_VERSION",
@@ -44,6 +53,7 @@ CONFIG_NAME = "config.json"
 MODEL_NAME = "model.safetensors"
 CONTEXT_ENCODER_NAME = "context_encoder.safetensors"
 PREDICTOR_NAME = "predictor.safetensors"
+ACTION_PREDICTOR_NAME = "action_predictor.safetensors"
 
 
 # ----------------------------------------------------------------------------------- export
@@ -72,12 +82,25 @@ def _parts(model: nn.Module) -> tuple[VideoEncoder, VideoEncoder | None, Predict
     return target, encoder, predictor
 
 
+def _action_predictor(model: nn.Module) -> ActionPredictor | None:
+    """The ``action_predictor`` attribute of what we were given, if it has one."""
+    action_predictor = getattr(model, "action_predictor", None)
+    if action_predictor is not None and not isinstance(action_predictor, ActionPredictor):
+        raise TypeError(
+            f"`action_predictor` must be an ActionPredictor, got {type(action_predictor).__name__}"
+        )
+    return action_predictor
+
+
 def _weights(module: nn.Module) -> dict[str, Tensor]:
     return {k: v.detach().to("cpu").contiguous().clone() for k, v in module.state_dict().items()}
 
 
 def _config(
-    encoder: VideoEncoder, predictor: Predictor | None, metadata: dict[str, Any] | None
+    encoder: VideoEncoder,
+    predictor: Predictor | None,
+    metadata: dict[str, Any] | None,
+    action_predictor: ActionPredictor | None = None,
 ) -> dict[str, Any]:
     enc = encoder.config
     config: dict[str, Any] = {
@@ -85,6 +108,7 @@ def _config(
         "jepa_world_version": jepa_world.__version__,
         "encoder": enc,
         "predictor": predictor.config if predictor is not None else None,
+        "action_predictor": action_predictor.config if action_predictor is not None else None,
         "input": {
             "frames": enc["frames"],
             "size": enc["img_size"],
@@ -113,7 +137,8 @@ def save_pretrained(
 
     ``model`` is a :class:`VideoEncoder` or a module with ``encoder`` (context encoder), optional
     ``target_encoder`` (EMA copy: exported as the frozen ``model.safetensors``, the context
-    encoder then goes to ``context_encoder.safetensors``) and optional ``predictor``.
+    encoder then goes to ``context_encoder.safetensors``), optional ``predictor`` and optional
+    ``action_predictor`` (``action_predictor.safetensors``).
     ``metadata`` (JSON-serialisable) is stored under ``"metadata"`` in config.json.
 
     The folder is written next to its destination and renamed into place, so a crash never leaves
@@ -121,8 +146,9 @@ def save_pretrained(
     """
     directory = Path(directory)
     frozen, context, predictor = _parts(model)
+    action_predictor = None if isinstance(model, VideoEncoder) else _action_predictor(model)
     try:
-        config_text = json.dumps(_config(frozen, predictor, metadata), indent=2)
+        config_text = json.dumps(_config(frozen, predictor, metadata, action_predictor), indent=2)
     except (TypeError, ValueError) as err:
         raise TypeError(f"config/metadata must be JSON-serialisable: {err}") from err
     if directory.exists():
@@ -142,6 +168,9 @@ def save_pretrained(
             save_file(_weights(context), staging / CONTEXT_ENCODER_NAME, metadata=metadata_tag)
         if predictor is not None:
             save_file(_weights(predictor), staging / PREDICTOR_NAME, metadata=metadata_tag)
+        if action_predictor is not None:
+            weights = _weights(action_predictor)
+            save_file(weights, staging / ACTION_PREDICTOR_NAME, metadata=metadata_tag)
         (staging / CONFIG_NAME).write_text(config_text + "\n", encoding="utf-8")
         _replace_folder(staging, directory)
     except BaseException:
@@ -305,19 +334,29 @@ def load_encoder(directory: str | os.PathLike) -> FrozenEncoder:
 
 class WorldModel(nn.Module):
     """Frozen ``encoder`` (target space), ``context_encoder`` (the same object when no separate
-    context encoder was exported) and ``predictor``.
+    context encoder was exported), ``predictor`` and ``action_predictor`` (each may be None, not
+    both).
 
     The predictor was trained to forecast layer-normed ``encoder`` tokens, so compare its output
-    with :meth:`targets`, not with raw ``encoder`` tokens.
+    with :meth:`targets`, not with raw ``encoder`` tokens. The action predictor works on the
+    per-frame latents ``encoder.embed`` gives; :meth:`encode` and :meth:`rollout` make the model a
+    planner's ``LatentModel``.
     """
 
     def __init__(
-        self, encoder: FrozenEncoder, context_encoder: FrozenEncoder, predictor: Predictor
+        self,
+        encoder: FrozenEncoder,
+        context_encoder: FrozenEncoder,
+        predictor: Predictor | None,
+        action_predictor: ActionPredictor | None = None,
     ) -> None:
         super().__init__()
+        if predictor is None and action_predictor is None:
+            raise ValueError("a WorldModel needs a predictor, an action predictor or both")
         self.encoder = encoder
         self.context_encoder = context_encoder
-        self.predictor = _freeze(predictor)
+        self.predictor = _freeze(predictor) if predictor is not None else None
+        self.action_predictor = _freeze(action_predictor) if action_predictor is not None else None
         self.eval()
 
     def train(self, mode: bool = True) -> WorldModel:
@@ -334,28 +373,79 @@ class WorldModel(nn.Module):
         """Encode ``context_video`` and roll the predictor ``steps`` token-time steps forward
         (each covers ``tubelet_size`` frames): ``(B, steps, N, D)`` (unbatched in, unbatched out).
         """
+        if self.predictor is None:
+            raise ValueError("this world model has no video predictor (an action-only export)")
         context, batched = self.context_encoder.prepare(context_video)
         tokens = self.context_encoder.encoder.forward_features(context)
         grid = self.context_encoder.grid
         forecast = self.predictor.rollout(tokens, steps, (grid[1], grid[2]), window=window)
         return forecast if batched else forecast.squeeze(0)
 
+    def _actions(self) -> ActionPredictor:
+        if self.action_predictor is None:
+            raise ValueError(
+                "this world model has no action predictor: export an ActionJEPA to plan with it"
+            )
+        return self.action_predictor
+
+    def encode(self, obs: Tensor | np.ndarray) -> Tensor:
+        """Latents ``(B, D)`` of single frames ``(B, C, H, W)`` (uint8, or float in [0, 1]).
+
+        Uses the frozen ``encoder`` (the EMA target when there is one): the space the action
+        predictor forecasts in and feeds its own outputs back into.
+        """
+        self._actions()
+        if isinstance(obs, np.ndarray):
+            obs = torch.from_numpy(np.ascontiguousarray(obs))
+        if not isinstance(obs, Tensor) or obs.ndim != 4:
+            shape = tuple(obs.shape) if hasattr(obs, "shape") else type(obs).__name__
+            raise ValueError(f"obs must be frames (B, C, H, W), got {shape}")
+        return self.encoder.embed(obs.unsqueeze(1))[:, 0]
+
+    def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
+        """Latents after each action, ``(B, H, D)``, from ``z0`` ``(B, D)`` and actions
+        ``(B, H, A)``, feeding the action predictor's own outputs back."""
+        predictor = self._actions()
+        device = next(predictor.parameters()).device
+        return predictor.rollout(z0.to(device), actions.to(device=device, dtype=z0.dtype))
+
+
+def _build_module(kind: str, build: Any, config: dict[str, Any], path: Path) -> nn.Module:
+    try:
+        module = build(**config)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"config.json {kind!r} cannot be built: {err}") from err
+    _load_strict(module, path)
+    return module
+
 
 def load_world_model(directory: str | os.PathLike) -> WorldModel:
-    """Load encoder, context encoder and predictor of an export made with a predictor."""
+    """Load encoder, context encoder, predictor and/or action predictor of an export made with
+    at least one of the two predictors."""
     directory, config = _read_config(directory)
-    if config["predictor"] is None or not (directory / PREDICTOR_NAME).is_file():
+    has_predictor = config["predictor"] is not None and (directory / PREDICTOR_NAME).is_file()
+    action_config = config.get("action_predictor")
+    has_actions = action_config is not None and (directory / ACTION_PREDICTOR_NAME).is_file()
+    if not has_predictor and not has_actions:
         raise FileNotFoundError(
-            f"{directory} has no predictor ({PREDICTOR_NAME} / config 'predictor'); it holds an "
-            "encoder only: use load_encoder"
+            f"{directory} has no predictor ({PREDICTOR_NAME} / config 'predictor') and no action "
+            f"predictor ({ACTION_PREDICTOR_NAME}); it holds an encoder only: use load_encoder"
         )
     encoder = FrozenEncoder(_build_encoder(config["encoder"], directory / MODEL_NAME))
     context = encoder
     if (directory / CONTEXT_ENCODER_NAME).is_file():
         context = FrozenEncoder(_build_encoder(config["encoder"], directory / CONTEXT_ENCODER_NAME))
-    try:
-        predictor = create_predictor(**config["predictor"])
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"config.json 'predictor' cannot be built: {err}") from err
-    _load_strict(predictor, directory / PREDICTOR_NAME)
-    return WorldModel(encoder, context, predictor)
+    predictor = None
+    if has_predictor:
+        predictor = _build_module(
+            "predictor", create_predictor, config["predictor"], directory / PREDICTOR_NAME
+        )
+    action_predictor = None
+    if has_actions:
+        action_predictor = _build_module(
+            "action_predictor",
+            create_action_predictor,
+            action_config,
+            directory / ACTION_PREDICTOR_NAME,
+        )
+    return WorldModel(encoder, context, predictor, action_predictor)

@@ -190,13 +190,17 @@ class JEPA(pl.LightningModule):
             return self.hparams.sigreg_weight * sigreg(z, generator=gen)
         return context.new_zeros(())
 
-    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
-        video = video_to_float(batch["video"])
+    def compute_loss(self, video: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(total loss, prediction loss, regulariser, targets) for one float video batch."""
         mask = self._mask(video.shape[0], training=True)
         pred, target, context = self.forecast(video, mask)
         pred_loss = prediction_loss(pred, target, kind=self.hparams.loss, normalize_target=False)
         reg_loss = self._regulariser(context)
-        loss = pred_loss + reg_loss
+        return pred_loss + reg_loss, pred_loss, reg_loss, target
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        video = video_to_float(batch["video"])
+        loss, pred_loss, reg_loss, target = self.compute_loss(video)
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"non-finite training loss ({loss.item()}) at step {self.global_step}: training "
@@ -205,25 +209,30 @@ class JEPA(pl.LightningModule):
         self._log_step(video, target, pred_loss, reg_loss, loss)
         return loss
 
+    def step_statistics(self, target: Tensor) -> dict[str, Tensor]:
+        """Collapse statistics of the target embeddings: per-dim std (min, mean), RankMe."""
+        flat = target.detach().reshape(-1, target.shape[-1]).float()
+        std_min, std_mean = embedding_std(flat)
+        stats = {"train/target_std_min": std_min, "train/target_std_mean": std_mean}
+        if self.global_step % max(1, self.hparams.rankme_every) == 0:
+            stats["train/rankme"] = rankme(target.detach().mean(1).float())
+        return stats
+
     def _log_step(self, video: Tensor, target: Tensor, pred_loss, reg_loss, loss) -> None:
-        std_min, std_mean = embedding_std(target.reshape(-1, target.shape[-1]).float())
         logs = {
             "train/loss": loss,
             "train/pred_loss": pred_loss,
             "train/reg_loss": reg_loss,
-            "train/target_std_min": std_min,
-            "train/target_std_mean": std_mean,
             "train/momentum": torch.tensor(self._momentum()),
+            **self.step_statistics(target),
         }
-        if self.global_step % max(1, self.hparams.rankme_every) == 0:
-            logs["train/rankme"] = rankme(target.mean(1).float())
         now = time.perf_counter()
         if self._last_batch_time is not None:
             logs["train/clips_per_s"] = torch.tensor(video.shape[0] / (now - self._last_batch_time))
         self._last_batch_time = now
         self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=len(video))
         self.log("loss", loss, prog_bar=True, on_step=True, logger=False, batch_size=len(video))
-        self.last_target_std = float(std_mean)
+        self.last_target_std = float(logs["train/target_std_mean"])
 
     def _momentum(self) -> float:
         start, end = self.hparams.ema_momentum
@@ -237,9 +246,12 @@ class JEPA(pl.LightningModule):
                 group["weight_decay"] = wd
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self.update_target(self._momentum())
+
+    def update_target(self, m: float) -> None:
+        """EMA step of the target encoder: target <- m * target + (1 - m) * online."""
         if self.target_encoder is None:
             return
-        m = self._momentum()
         with torch.no_grad():
             online = list(self.encoder.parameters())
             target = list(self.target_encoder.parameters())

@@ -72,7 +72,8 @@ class JepaLightningCLI(LightningCLI):
             ):
                 callback.init_args.dirpath = os.path.join(root, "checkpoints")
         for logger in _as_list(trainer.get("logger")):
-            if _class_path(logger) in WANDB_CLASSES and not logger.init_args.get("save_dir"):
+            unset = logger.init_args.get("save_dir") in (None, "", ".") if logger else False
+            if _class_path(logger) in WANDB_CLASSES and unset:
                 logger.init_args.save_dir = root
                 os.makedirs(root, exist_ok=True)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from jepa_world.models.encoders import VideoCNN, VideoEncoder, VideoViT
+from jepa_world.models.frame_encoder import KeypointCNN
 
 ENCODERS: dict[str, dict[str, Any]] = {
     # ~0.84 M parameters: the CPU quickstart model.
@@ -28,6 +29,9 @@ ENCODERS: dict[str, dict[str, Any]] = {
     },
     # ~0.26 M parameters: fastest on CPU.
     "cnn_small": {"embed_dim": 128, "patch_size": 8, "tubelet_size": 2, "width": 32},
+    # ~25 k parameters: one latent vector per frame (any frame size, e.g. Two Rooms' 65 x 65),
+    # the action-conditioned planning model.
+    "cnn_keypoints": {"embed_dim": 64, "keypoints": 32, "width": 32, "depth": 2},
 }
 
 _ARCHITECTURES: dict[str, type[VideoEncoder]] = {
@@ -35,6 +39,7 @@ _ARCHITECTURES: dict[str, type[VideoEncoder]] = {
     "vit_tiny": VideoViT,
     "vit_small": VideoViT,
     "cnn_small": VideoCNN,
+    "cnn_keypoints": KeypointCNN,
 }
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from jepa_world.probing.clips import BallClips, step_labels
@@ -96,11 +97,16 @@ def run_rollout_probe(
     starts = [int(k) - 1 for k in ks]  # step C - 1 + k sits at position C of window k - 1
     encode = sorted(set(starts) | {0})
     pos_err, latent_err, copy_latent, mean_latent = [], [], [], []
-    per_batch = max(1, batch_size // len(encode))
-    for i in range(0, len(clips), per_batch):
-        video = clips.video[i : i + per_batch]
+    for i in range(0, len(clips), batch_size):
+        video = clips.video[i : i + batch_size]
         forecast = model.rollout(video[:, : c * tub], int(ks.max()), window)[:, ks - 1]
-        windows = model.window_targets(video, encode)
+        per_batch = max(1, batch_size // len(encode))  # windows are encoded together
+        windows = torch.cat(
+            [
+                model.window_targets(video[j : j + per_batch], encode)
+                for j in range(0, len(video), per_batch)
+            ]
+        )
         future = windows[:, [encode.index(s) for s in starts], c]  # (b, H, N, D)
         last = windows[:, [encode.index(0)], c - 1]  # (b, 1, N, D): last context step
         latent_err.append((forecast - future).abs().mean(dim=(2, 3)).numpy())

@@ -1,0 +1,110 @@
+"""Per-frame keypoint CNN: one compact latent vector per frame, for action-conditioned planning.
+
+Planning rolls a predictor out thousands of times per decision, so its latent must be small, and
+the planner's cost (a distance between latents) should grow with the distance between the scenes.
+This encoder gives both: a few conv layers at half resolution produce ``keypoints`` heat maps; a
+spatial soft-argmax turns each into the expected (x, y) of its activation (Levine et al.'s deep
+spatial autoencoders), and a linear layer maps the 2K coordinates to the ``embed_dim`` latent. The
+latent is hence an affine function of where things are in the frame, which keeps latent distances
+close to image-space distances. Any frame size works (65 x 65 Two Rooms frames included): the
+whole frame is one "patch", so the token grid is ``(T, 1, 1)`` and ``embed`` is the latent itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from jepa_world.models.encoders import VideoEncoder, check_int
+
+
+class KeypointCNN(VideoEncoder):
+    """Frames ``(B, T, C, H, W)`` -> one token per frame ``(B, T, 1, embed_dim)``.
+
+    Layers: a stride-2 5x5 conv, ``depth`` 3x3 convs (GroupNorm + GELU) of ``width`` channels, a
+    1x1 conv to ``keypoints`` heat maps, a spatial softmax with a learned temperature per map,
+    and a linear map of the 2K expected coordinates (in [-1, 1]) to ``embed_dim``. Frames are
+    encoded independently (``tubelet_size`` must be 1); ``patch_size`` is the frame size.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "cnn_keypoints",
+        img_size: int = 64,
+        in_chans: int = 3,
+        frames: int = 16,
+        mean: float | Sequence[float] | None = None,
+        std: float | Sequence[float] | None = None,
+        embed_dim: int = 64,
+        keypoints: int = 32,
+        width: int = 32,
+        depth: int = 2,
+        patch_size: int | None = None,
+        tubelet_size: int = 1,
+    ) -> None:
+        check_int("keypoints", keypoints, 1)
+        check_int("width", width, 8)
+        check_int("depth", depth, 1, 8)
+        check_int("img_size", img_size, 8)
+        if tubelet_size != 1:
+            raise ValueError(
+                f"tubelet_size={tubelet_size} is not allowed: {type(self).__name__} encodes each "
+                "frame on its own (tubelet_size must be 1)"
+            )
+        if patch_size is not None and patch_size != img_size:
+            raise ValueError(
+                f"patch_size={patch_size} must equal img_size={img_size} (or be omitted): the "
+                "whole frame is one token"
+            )
+        super().__init__(
+            name=name,
+            img_size=img_size,
+            in_chans=in_chans,
+            frames=frames,
+            embed_dim=embed_dim,
+            patch_size=img_size,
+            tubelet_size=1,
+            mean=mean,
+            std=std,
+            extra={"keypoints": keypoints, "width": width, "depth": depth},
+        )
+        groups = math.gcd(8, width)
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_chans, width, kernel_size=5, stride=2, padding=2),
+            nn.GroupNorm(groups, width),
+            nn.GELU(),
+        ]
+        for _ in range(depth):
+            layers += [
+                nn.Conv2d(width, width, kernel_size=3, padding=1),
+                nn.GroupNorm(groups, width),
+                nn.GELU(),
+            ]
+        layers.append(nn.Conv2d(width, keypoints, kernel_size=1))
+        self.features = nn.Sequential(*layers)
+        self.log_temperature = nn.Parameter(torch.zeros(keypoints))
+        self.head = nn.Linear(2 * keypoints, embed_dim)
+        self.keypoints = keypoints
+
+    def spatial_keypoints(self, frames: Tensor) -> Tensor:
+        """Normalised frames ``(N, C, H, W)`` -> expected (x, y) per heat map ``(N, K, 2)``."""
+        maps = self.features(frames)  # (N, K, h, w)
+        n, k, h, w = maps.shape
+        scale = torch.exp(-self.log_temperature).view(1, k, 1)
+        weights = F.softmax(maps.flatten(2) * scale, dim=-1).view(n, k, h, w)
+        xs = torch.linspace(-1.0, 1.0, w, device=maps.device, dtype=maps.dtype)
+        ys = torch.linspace(-1.0, 1.0, h, device=maps.device, dtype=maps.dtype)
+        x = (weights.sum(dim=2) * xs).sum(dim=-1)
+        y = (weights.sum(dim=3) * ys).sum(dim=-1)
+        return torch.stack([x, y], dim=-1)
+
+    def _tokens(self, x: Tensor) -> Tensor:
+        b, t = x.shape[:2]
+        points = self.spatial_keypoints(x.flatten(0, 1))  # (B*T, K, 2)
+        latent = self.head(points.flatten(1))
+        return latent.view(b, t, 1, latent.shape[-1])
