@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-TOOLS = ("worlds", "recipes", "export")
+TOOLS = ("worlds", "recipes", "export", "probe")
 RUN_STAGES = ("fit", "validate", "test", "predict")
 
 
@@ -104,6 +104,20 @@ def export(*, ckpt_path: str, out: str) -> None:
     print(f"exported {save_pretrained(module, out)}")
 
 
+# ---------------------------------------------------------------------- probe
+def probe(*, suite: str, model: str, out: str) -> None:
+    """Run a probe suite on an exported model; write OUT/report.json, report.md and plots.
+
+    Args:
+        suite: suite YAML (e.g. ``probes/physics.yaml``) or the name of a shipped suite.
+        model: exported model folder (config.json + safetensors, with a predictor).
+        out: output folder for the report.
+    """
+    from jepa_world.probing.command import probe as run_probe
+
+    run_probe(suite, model, out)
+
+
 def run_tool(argv: list[str]) -> None:
     """Dispatch the tool subcommands with jsonargparse (typed flags, --help from docstrings)."""
     from jsonargparse import CLI
@@ -112,6 +126,7 @@ def run_tool(argv: list[str]) -> None:
         "worlds": {"list": worlds_list, "preview": worlds_preview, "generate": worlds_generate},
         "recipes": {"list": recipes_list, "show": recipes_show},
         "export": export,
+        "probe": probe,
     }
     CLI(components, args=argv, as_positional=True)
 

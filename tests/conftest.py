@@ -38,9 +38,9 @@ TINY_ARGS = [
 ]
 
 
-@pytest.fixture
-def tiny_args():
-    return list(TINY_ARGS)
+@pytest.fixture(scope="session")
+def tiny_args() -> tuple[str, ...]:
+    return tuple(TINY_ARGS)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from jepa_world.hub import load_encoder
 QUICKSTART = os.path.join(os.path.dirname(__file__), "..", "recipes", "quickstart.yaml")
 
 
-def fit(tmp_path: Path, tiny_args: list[str], *extra: str, steps: int = 2):
+def fit(tmp_path: Path, tiny_args, *extra: str, steps: int = 2):
     args = [
         "fit",
         f"--config={QUICKSTART}",
@@ -28,12 +28,10 @@ def fit(tmp_path: Path, tiny_args: list[str], *extra: str, steps: int = 2):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, tiny_args):
     """One tiny 2-step run shared by the tests that only read what a run wrote."""
-    from conftest import TINY_ARGS
-
     root = tmp_path_factory.mktemp("run")
-    cli = fit(root, list(TINY_ARGS), "--trainer.callbacks+=jepa_world.callbacks.ClipLedger")
+    cli = fit(root, tiny_args, "--trainer.callbacks+=jepa_world.callbacks.ClipLedger")
     return root, cli
 
 

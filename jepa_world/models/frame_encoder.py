@@ -25,10 +25,13 @@ from jepa_world.models.encoders import VideoEncoder, check_int
 class KeypointCNN(VideoEncoder):
     """Frames ``(B, T, C, H, W)`` -> one token per frame ``(B, T, 1, embed_dim)``.
 
-    Layers: a stride-2 5x5 conv, ``depth`` 3x3 convs (GroupNorm + GELU) of ``width`` channels, a
-    1x1 conv to ``keypoints`` heat maps, a spatial softmax with a learned temperature per map,
-    and a linear map of the 2K expected coordinates (in [-1, 1]) to ``embed_dim``. Frames are
-    encoded independently (``tubelet_size`` must be 1); ``patch_size`` is the frame size.
+    Layers: a stride-2 4x4 conv to ``width // 2`` channels, ``downsample - 1`` stride-2 3x3
+    convs to ``width``, ``depth`` 3x3 convs at that resolution (all with GroupNorm + GELU), a 1x1
+    conv to ``keypoints`` heat maps, a spatial softmax with a learned temperature per map
+    (initially ``temperature``: a low one lets a small object such as a dot win the softmax from
+    the start, not only large structures), and a linear map of the 2K expected coordinates (in
+    [-1, 1]) to ``embed_dim``. Frames are encoded
+    independently (``tubelet_size`` must be 1); ``patch_size`` is the frame size.
     """
 
     def __init__(
@@ -43,14 +46,19 @@ class KeypointCNN(VideoEncoder):
         embed_dim: int = 64,
         keypoints: int = 32,
         width: int = 32,
-        depth: int = 2,
+        depth: int = 1,
+        downsample: int = 2,
+        temperature: float = 0.1,
         patch_size: int | None = None,
         tubelet_size: int = 1,
     ) -> None:
         check_int("keypoints", keypoints, 1)
         check_int("width", width, 8)
-        check_int("depth", depth, 1, 8)
-        check_int("img_size", img_size, 8)
+        check_int("depth", depth, 0, 8)
+        check_int("downsample", downsample, 1, 4)
+        check_int("img_size", img_size, 2 ** (downsample + 1))
+        if not (isinstance(temperature, (int, float)) and 0 < temperature <= 100):
+            raise ValueError(f"temperature={temperature!r} is out of range: allowed (0, 100]")
         if tubelet_size != 1:
             raise ValueError(
                 f"tubelet_size={tubelet_size} is not allowed: {type(self).__name__} encodes each "
@@ -71,23 +79,26 @@ class KeypointCNN(VideoEncoder):
             tubelet_size=1,
             mean=mean,
             std=std,
-            extra={"keypoints": keypoints, "width": width, "depth": depth},
+            extra={
+                "keypoints": keypoints,
+                "width": width,
+                "depth": depth,
+                "downsample": downsample,
+                "temperature": float(temperature),
+            },
         )
-        groups = math.gcd(8, width)
-        layers: list[nn.Module] = [
-            nn.Conv2d(in_chans, width, kernel_size=5, stride=2, padding=2),
-            nn.GroupNorm(groups, width),
-            nn.GELU(),
-        ]
+        stem = max(8, width // 2)
+        layers = _conv_block(in_chans, stem, kernel=4, stride=2, padding=1)
+        channels = stem
+        for _ in range(downsample - 1):
+            layers += _conv_block(channels, width, kernel=3, stride=2, padding=1)
+            channels = width
         for _ in range(depth):
-            layers += [
-                nn.Conv2d(width, width, kernel_size=3, padding=1),
-                nn.GroupNorm(groups, width),
-                nn.GELU(),
-            ]
-        layers.append(nn.Conv2d(width, keypoints, kernel_size=1))
+            layers += _conv_block(channels, width, kernel=3, stride=1, padding=1)
+            channels = width
+        layers.append(nn.Conv2d(channels, keypoints, kernel_size=1))
         self.features = nn.Sequential(*layers)
-        self.log_temperature = nn.Parameter(torch.zeros(keypoints))
+        self.log_temperature = nn.Parameter(torch.full((keypoints,), math.log(temperature)))
         self.head = nn.Linear(2 * keypoints, embed_dim)
         self.keypoints = keypoints
 
@@ -108,3 +119,13 @@ class KeypointCNN(VideoEncoder):
         points = self.spatial_keypoints(x.flatten(0, 1))  # (B*T, K, 2)
         latent = self.head(points.flatten(1))
         return latent.view(b, t, 1, latent.shape[-1])
+
+
+def _conv_block(
+    c_in: int, c_out: int, *, kernel: int, stride: int, padding: int
+) -> list[nn.Module]:
+    return [
+        nn.Conv2d(c_in, c_out, kernel_size=kernel, stride=stride, padding=padding),
+        nn.GroupNorm(math.gcd(8, c_out), c_out),
+        nn.GELU(),
+    ]

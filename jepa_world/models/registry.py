@@ -29,9 +29,15 @@ ENCODERS: dict[str, dict[str, Any]] = {
     },
     # ~0.26 M parameters: fastest on CPU.
     "cnn_small": {"embed_dim": 128, "patch_size": 8, "tubelet_size": 2, "width": 32},
-    # ~25 k parameters: one latent vector per frame (any frame size, e.g. Two Rooms' 65 x 65),
+    # ~20 k parameters: one latent vector per frame (any frame size, e.g. Two Rooms' 65 x 65),
     # the action-conditioned planning model.
-    "cnn_keypoints": {"embed_dim": 64, "keypoints": 32, "width": 32, "depth": 2},
+    "cnn_keypoints": {
+        "embed_dim": 64,
+        "keypoints": 32,
+        "width": 32,
+        "depth": 1,
+        "downsample": 2,
+    },
 }
 
 _ARCHITECTURES: dict[str, type[VideoEncoder]] = {

@@ -248,12 +248,18 @@ class PlannerConfig:
     drops below ``min_std``. ``temperature`` is MPPI's, in the units of the cost (see
     :func:`mppi_weights`): rescale it with the latent distance scale of a model; CEM ignores it.
     ``cost``, ``cost_steps`` and ``final_weight`` pick the distance and the step weighting
-    (:func:`trajectory_cost`). ``warm_start`` starts each plan from the previous one shifted by
-    the actions executed since, padded per ``pad``. ``seed`` seeds the noise (reset per episode).
+    (:func:`trajectory_cost`). ``execute="mean"`` returns the refitted mean (the textbook
+    answer, smooth); ``"best"`` the cheapest sequence evaluated in any iteration (never worse
+    than the warm start under the model, more precise near the goal, but it trusts the model's
+    errors more). ``warm_start`` starts each plan from the previous one shifted by the actions
+    executed since, padded per ``pad``. ``seed`` seeds the noise (reset per episode).
 
     The defaults were chosen on Two Rooms with :class:`TrueDynamics` (episodes 0-9): the final
     step weighted 10x against the path lets samples find the door, the path term and a low
-    temperature keep the agent on the goal once there, and colored noise explores farther.
+    temperature keep the agent on the goal once there, colored noise explores farther, and
+    executing the best sequence lands exactly on the goal (held-out episodes 1000-1029, 2-core
+    CPU: 28/30 successes with ``"best"``, 26/30 with ``"mean"``; the failures are U-turns of
+    50-70 px around the wall, local minima of a distance cost).
     """
 
     horizon: int = 32
@@ -272,6 +278,7 @@ class PlannerConfig:
     warm_start: bool = True
     pad: PadMode = "zero"
     noise_beta: float = 2.0
+    execute: Literal["mean", "best"] = "best"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -301,6 +308,8 @@ class PlannerConfig:
             raise ValueError(f"cost_steps={self.cost_steps!r}: allowed 'final' or 'sum'")
         if not (self.final_weight >= 0 and math.isfinite(self.final_weight)):
             raise ValueError(f"final_weight={self.final_weight!r}: must be finite and >= 0")
+        if self.execute not in ("mean", "best"):
+            raise ValueError(f"execute={self.execute!r}: allowed 'mean' or 'best'")
         if self.pad not in ("zero", "last"):
             raise ValueError(f"pad={self.pad!r}: allowed 'zero' or 'last'")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -374,7 +383,7 @@ class SamplingPlanner:
         mean = self.initial_mean(executed)
         std = torch.full_like(mean, cfg.init_std)
         start = z0.expand(cfg.samples, *z0.shape[1:])
-        best = math.inf
+        best, best_plan = math.inf, mean
         for _ in range(cfg.iterations):
             noise = colored_noise(
                 (cfg.samples, cfg.horizon, cfg.action_dim), cfg.noise_beta, self._generator
@@ -392,10 +401,12 @@ class SamplingPlanner:
             costs = costs.float().cpu()
             if not torch.isfinite(costs).all():
                 raise ValueError("the model's roll-out gave non-finite costs (NaN or inf latents)")
-            best = float(costs.min())
+            cheapest = int(costs.argmin())
+            if float(costs[cheapest]) < best:
+                best, best_plan = float(costs[cheapest]), actions[cheapest]
             mean, std = self._refit(actions, costs)
             std = std.clamp_min(cfg.min_std)
-        plan = self.clip(mean)
+        plan = best_plan if cfg.execute == "best" else self.clip(mean)
         self._previous = plan
         return PlanResult(action=plan[0].clone(), plan=plan.clone(), cost=best)
 

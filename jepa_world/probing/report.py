@@ -274,8 +274,10 @@ def log_to_logger(
     """Log the report's metrics (and, with ``out``, its PNG plots) to Lightning logger(s).
 
     Accepts one logger, a list (``trainer.loggers``) or None (nothing happens). Images go to
-    loggers with ``log_image`` (e.g. ``WandbLogger``).
+    loggers with ``log_image`` (e.g. ``WandbLogger``); ``out`` defaults to the folder the report
+    was written to by ``run_suite``.
     """
+    out = out if out is not None else report.get("out")
     metrics = {f"probe/{k}": float(v) for k, v in report["metrics"].items()}
     for lg in _loggers(logger):
         lg.log_metrics(metrics, step=step)

@@ -9,8 +9,9 @@ Reported per k (means over test clips, 95 % bootstrap intervals over clips):
 
 - ``position_px@k``: distance between the read-out of the forecast and the true position of
   time step ``C - 1 + k``; baselines ``copy_last`` (the true position at the last context step),
-  ``constant_velocity`` (true last position plus k times the last true step displacement; it
-  cannot foresee bounces or gravity) and ``mean`` (the training mean position);
+  ``constant_velocity`` (true last position plus k times the last true step displacement,
+  clamped to the frame; it cannot foresee bounces or gravity) and ``mean`` (the training mean
+  position);
 - ``latent_err@k``: L1 (mean absolute difference over tokens and dims) between the forecast and
   the true future layer-normed target tokens; baselines ``copy_last`` (the true tokens of the last
   context step) and ``mean`` (the mean training token of each patch).
@@ -144,6 +145,7 @@ def rollout_baselines(
     _check_length(clips, tubelet, c + max(horizons))
     labels = step_labels(clips, tubelet)
     pos = labels["position"]
+    size = clips.video.shape[-1]
     k = np.asarray(horizons, dtype=np.float64)
     true_pos = pos[:, c - 1 + np.asarray(horizons)]  # (B, H, 2)
     last = pos[:, c - 1][:, None]  # (B, 1, 2)
@@ -153,7 +155,7 @@ def rollout_baselines(
         step = labels["velocity"][:, 0][:, None] * tubelet
     guesses = {
         "copy_last": np.broadcast_to(last, true_pos.shape),
-        "constant_velocity": last + k[None, :, None] * step,
+        "constant_velocity": np.clip(last + k[None, :, None] * step, 0.0, float(size)),
         "mean": np.broadcast_to(np.asarray(position_mean, dtype=np.float64), true_pos.shape),
     }
     per_clip = {

@@ -119,9 +119,8 @@ class _Run:
 
     @staticmethod
     def _try_world(key: str, name: str, params: dict[str, Any], create) -> dict[str, Any]:
-        for field in ("num_balls",):
-            if key != "probes.voe" and field in params and list(params[field]) != [1, 1]:
-                raise ValueError(f"{key}.world_params.num_balls must be [1, 1] (one ball)")
+        if name == "physics2d" and list(params.get("num_balls", [1, 1])) != [1, 1]:
+            raise ValueError(f"{key}.world_params.num_balls must be [1, 1] (one ball)")
         try:
             world = create(name, **params)
         except (TypeError, ValueError) as err:
@@ -240,6 +239,8 @@ class _Run:
             "window": spec.window or c,
             "frame_probe": "the state probe's per-patch position read-out",
             "latent_err": "mean |forecast - true layer-normed target tokens| over tokens, dims",
+            "true_future": "target tokens of step t encoded in the training-length window that "
+            "starts C steps before t (t at window position C, like a horizon-1 training target)",
             "intervals": "95% percentile bootstrap over test clips",
         }
 
@@ -258,7 +259,6 @@ class _Run:
         )
         boot = {"resamples": suite.bootstrap_resamples, "seed": suite.bootstrap_seed}
         first_frame = c * model.tubelet
-        subjects = {"model": [model], "random_init": self.randoms}
         outcomes: dict[str, list[np.ndarray]] = {"model": [], "pixels": [], "copy_last": []}
         random_outcomes: list[list[np.ndarray]] = [[] for _ in self.randoms]
         examples: dict[str, Any] = {}
@@ -283,7 +283,7 @@ class _Run:
                 self.put(f"{prefix}/{prop}", metrics)
                 outcomes[name].append(out)
             t0 = time.perf_counter()
-            for i, rnd in enumerate(subjects["random_init"]):
+            for i, rnd in enumerate(self.randoms):
                 rt, _ = model_surprise(rnd, flat, settings, suite.batch_size)
                 metrics, out = quad_metrics(_shape(rt, q, four), possible, settings, **boot)
                 self.random_runs[i].update({f"voe/{prop}/{k}": v for k, v in metrics.items()})
@@ -472,6 +472,7 @@ def run_suite(
     if out is not None:
         from jepa_world.probing.report import write_report
 
+        report["out"] = str(out)
         write_report(report, out)
         log(f"[probe] wrote {out}")
     return report

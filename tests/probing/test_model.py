@@ -30,7 +30,7 @@ def test_probe_model_reads_the_export(tiny_probe_model, tiny_model_dir):
 
 def test_targets_are_windowed_and_layer_normed(tiny_probe_model):
     m = tiny_probe_model
-    video = np.random.default_rng(0).integers(0, 256, size=(2, 12, 3, 32, 32), dtype=np.uint8)
+    video = np.random.default_rng(0).integers(0, 256, size=(2, 12, 3, 64, 64), dtype=np.uint8)
     tokens = m.targets(video)  # 6 steps: windows [0, 4) and [2, 6) (steps 4, 5 from the 2nd)
     assert tokens.shape == (2, 6, 16, 32)
     torch.testing.assert_close(tokens.mean(-1), torch.zeros(2, 6, 16), atol=1e-5, rtol=0)
@@ -49,3 +49,12 @@ def test_random_init_twins_differ_and_keep_the_rng(tiny_probe_model):
     assert not torch.equal(a.encoder.state_dict()[w], b.encoder.state_dict()[w])
     assert a.encoder.config == tiny_probe_model.encoder.config
     assert a.context_encoder is a.encoder  # an EMA target equals its online encoder at init
+
+
+def test_probe_model_from_a_loaded_world_model(tiny_model_dir):
+    from jepa_world.hub import load_world_model
+
+    m = load_probe_model(load_world_model(tiny_model_dir))
+    # a loaded WorldModel carries no export metadata: half the training window (4 steps)
+    assert m.context_steps == 2 and "default" in m.notes["context_steps_source"]
+    assert m.config["encoder"]["img_size"] == 64

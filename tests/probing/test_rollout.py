@@ -15,7 +15,7 @@ def test_position_baselines_by_hand():
     position = 20.0 + v * np.arange(frames)[:, None]
     position = np.broadcast_to(position, (3, frames, 2)).copy()
     clips = BallClips(
-        np.zeros((3, frames, 3, 8, 8), np.uint8),
+        np.zeros((3, frames, 3, 64, 64), np.uint8),
         position,
         np.broadcast_to(v, position.shape).copy(),
         np.ones((3, frames)),
@@ -29,6 +29,14 @@ def test_position_baselines_by_hand():
         assert m[f"copy_last/position_px@{k}"] == pytest.approx(k * speed)
     truth = position[0, 1 + 4]
     assert m["mean/position_px@4"] == pytest.approx(np.linalg.norm(truth - [20.0, 20.0]))
+    # a ball about to leave the frame: the extrapolation is clamped to it
+    fast = BallClips(
+        clips.video, 60.0 + 3.0 * (position - 20.0), clips.velocity, clips.visible, clips.seeds
+    )
+    far = rollout_baselines(fast, 1, 2, np.zeros(2), (4,), resamples=20).per_clip
+    guess = np.clip(fast.position[:, 1] + 4 * (fast.position[:, 1] - fast.position[:, 0]), 0, 64)
+    expected = np.linalg.norm(guess - fast.position[:, 5], axis=-1)
+    np.testing.assert_allclose(far["constant_velocity/position_px"][:, 0], expected)
     with pytest.raises(ValueError, match="needs 13"):
         rollout_baselines(clips, 1, 2, np.zeros(2), (1, 11))
 

@@ -12,7 +12,7 @@ from jepa_world.probing.suite import PROPERTIES
 
 HORIZONS = (1, 2, 4)
 S = 3_000_000_000
-TINY_VOE_WORLD = {"frames": 16, "radius": [2.5, 4.0], "occluder_width": [9.0, 14.0]}
+TINY_VOE_WORLD = {"frames": 24, "distractors": [0, 1]}
 
 
 def tiny_suite() -> dict:
@@ -30,8 +30,8 @@ def tiny_suite() -> dict:
             "rollout": {"test": {"seed_start": S + 3000, "clips": 4}, "horizons": list(HORIZONS)},
             "voe": {
                 "world_params": TINY_VOE_WORLD,
-                "quadruplets": {"seed_start": S + 10_000_000, "count": 3},
-                "open_view": {"seed_start": S + 20_000_000, "pairs": 3},
+                "quadruplets": {"seed_start": S + 10_000_000, "count": 2},
+                "open_view": {"seed_start": S + 20_000_000, "pairs": 2},
             },
         },
         "baselines": {"random_init": {"seeds": [0, 1, 2, 3, 4]}, "pixels": {"size": 8}},
@@ -85,7 +85,7 @@ def test_report_has_every_documented_key(run):
     assert protocol["random_init_seeds"] == [0, 1, 2, 3, 4]
     assert protocol["state"]["seeds"]["train"] == [S, S + 12]
     assert protocol["voe"]["clip_score"].startswith("sum")
-    assert report["model"]["config"]["encoder"]["img_size"] == 32
+    assert report["model"]["config"]["encoder"]["img_size"] == 64
 
 
 def test_pixel_novelty_ties_on_matched_quadruplets(run):
@@ -126,6 +126,6 @@ def test_bad_world_params_fail_before_clips_are_made(tiny_model_dir, monkeypatch
     with pytest.raises(ValueError, match="probes.voe.world_params"):
         runner.run_suite(tiny_model_dir, suite)
     suite = tiny_suite()
-    suite["probes"]["state"]["world_params"] = {"size": 64}
-    with pytest.raises(ValueError, match="probes.state.world_params.size=64 differs"):
+    suite["probes"]["state"]["world_params"] = {"size": 32}
+    with pytest.raises(ValueError, match="probes.state.world_params.size=32 differs"):
         runner.run_suite(tiny_model_dir, suite)

@@ -71,7 +71,7 @@ def test_quad_and_pair_metrics_on_synthetic_traces():
 def test_model_surprise_windows(tiny_probe_model):
     m = tiny_probe_model
     rng = np.random.default_rng(0)
-    video = rng.integers(0, 256, size=(3, 12, 3, 32, 32), dtype=np.uint8)  # 6 steps
+    video = rng.integers(0, 256, size=(3, 12, 3, 64, 64), dtype=np.uint8)  # 6 steps
     video[1, :8] = video[0, :8]  # clip 1 equals clip 0 before frame 8 (step 4)
     settings = SurpriseSettings(context_steps=2)
     trace, copy = model_surprise(m, video, settings, batch_size=4)
@@ -86,3 +86,41 @@ def test_model_surprise_windows(tiny_probe_model):
     np.testing.assert_array_equal(dense.valid, [False, False, True, True, True, False])
     with pytest.raises(ValueError, match="horizons"):
         model_surprise(m, video, SurpriseSettings(context_steps=2, horizons=(3,)))
+
+
+@pytest.fixture(scope="module")
+def intuitive():
+    from jepa_world.worlds import create_world
+
+    return create_world("intuitive", size=64, frames=24)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "topk"])
+def test_pixel_novelty_ties_exactly_on_every_matched_quadruplet(intuitive, reduction):
+    from jepa_world.probing.suite import PROPERTIES
+
+    seeds = np.arange(3_010_000_000, 3_010_000_006)
+    settings = SurpriseSettings(context_steps=2, token_reduction=reduction)
+    for prop in PROPERTIES:
+        data = intuitive.quadruplets(prop, seeds)
+        video = data["video"]
+        q = len(video)
+        for first_frame in (1, 4):  # any additive window of frames ties
+            trace = pixel_surprise(
+                video.reshape(q * 4, *video.shape[2:]), first_frame, reduction, topk=4
+            )
+            scores = clip_scores(trace).reshape(q, 4)
+            np.testing.assert_array_equal(scores[:, 2] + scores[:, 3], scores[:, 0] + scores[:, 1])
+            shaped = SurpriseTrace(trace.values.reshape(q, 4, -1), trace.valid, 1)
+            metrics, outcomes = quad_metrics(shaped, data["possible"], settings, resamples=10)
+            assert metrics["relative_acc"] == 0.5 and (outcomes == 0.5).all(), prop
+
+
+def test_pixel_novelty_flags_open_view_pairs(intuitive):
+    outcomes = []
+    for kind in ("teleport", "vanish", "colour_flip"):
+        video = intuitive.open_view_pairs(kind, np.arange(3_020_000_000, 3_020_000_006))["video"]
+        q = len(video)
+        trace = pixel_surprise(video.reshape(q * 2, *video.shape[2:]), 4)
+        outcomes.append(pair_metrics(SurpriseTrace(trace.values.reshape(q, 2, -1), trace.valid, 1)))
+    assert np.concatenate(outcomes).mean() >= 0.8  # the easy subset: pixels already see it
