@@ -65,6 +65,31 @@ def elementwise_loss(pred: Tensor, target: Tensor, kind: str) -> Tensor:
     return F.smooth_l1_loss(pred, target, reduction="none")
 
 
+class InverseDynamics(nn.Module):
+    """IDM head: predicts ``a_t`` from ``z_t`` and the change ``z_{t+1} - z_t``.
+
+    Both inputs are batch-normalised first, so a change that is still tiny early in training
+    (e.g. a feature that barely follows the agent) is already visible to the head; its gradient
+    then pushes the encoder to make that feature follow the agent, instead of waiting for the
+    change to become large on its own.
+    """
+
+    def __init__(self, latent_dim: int, action_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm1d(2 * latent_dim, affine=False)
+        self.net = nn.Sequential(
+            nn.Linear(2 * latent_dim, hidden),
+            nn.GELU(),
+            nn.Linear(hidden, hidden),
+            nn.GELU(),
+            nn.Linear(hidden, action_dim),
+        )
+
+    def forward(self, z: Tensor, z_next: Tensor) -> Tensor:
+        """Actions ``(N, A)`` from latents ``(N, D)`` before and after each transition."""
+        return self.net(self.norm(torch.cat([z, z_next - z], dim=-1)))
+
+
 class ActionJEPA(pl.LightningModule):
     """Frame encoder + action-conditioned predictor, trained by latent prediction.
 
@@ -171,15 +196,9 @@ class ActionJEPA(pl.LightningModule):
         self.target_encoder = copy.deepcopy(self.encoder) if target == "ema" else None
         if self.target_encoder is not None:
             self.target_encoder.requires_grad_(False)
-        self.idm: nn.Module | None = None
+        self.idm: InverseDynamics | None = None
         if idm_weight > 0:
-            self.idm = nn.Sequential(
-                nn.Linear(2 * latent_dim, idm_hidden),
-                nn.GELU(),
-                nn.Linear(idm_hidden, idm_hidden),
-                nn.GELU(),
-                nn.Linear(idm_hidden, action_dim),
-            )
+            self.idm = InverseDynamics(latent_dim, action_dim, idm_hidden)
         self._last_batch_time: float | None = None
         self._probe: dict[str, list[Tensor]] = {"z": [], "y": []}
 
@@ -256,9 +275,19 @@ class ActionJEPA(pl.LightningModule):
         if hp.time_weight > 0:
             terms["time_loss"] = masked_mean((z[:, 1:] - z[:, :-1]).square(), mask)
         if self.idm is not None:
-            guess = self.idm(torch.cat([z[:, :-1], z[:, 1:]], dim=-1))
-            terms["idm_loss"] = masked_mean((guess - actions[:, :-1]).square(), mask)
+            terms["idm_loss"] = self._idm_loss(z, actions, mask)
         return terms
+
+    def _idm_loss(self, z: Tensor, actions: Tensor, mask: Tensor | None) -> Tensor:
+        """Inverse-dynamics MSE over the real transitions only (they alone set its batch norm)."""
+        z_now, z_next, acts = z[:, :-1], z[:, 1:], actions[:, :-1]
+        if mask is not None:
+            z_now, z_next, acts = z_now[mask], z_next[mask], acts[mask]
+        else:
+            z_now, z_next, acts = z_now.flatten(0, 1), z_next.flatten(0, 1), acts.flatten(0, 1)
+        if len(acts) < 2:  # batch statistics need two samples
+            return z.new_zeros(())
+        return (self.idm(z_now, z_next) - acts).square().mean()
 
     def compute_loss(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         """(total loss, unweighted terms, target latents) of one batch."""

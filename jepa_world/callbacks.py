@@ -179,7 +179,9 @@ class EncoderExport(Callback):
         from jepa_world.hub import save_pretrained
 
         out = run_dir(trainer) / self.dirname
-        self.path = save_pretrained(pl_module, out)
+        context_steps = getattr(pl_module.hparams, "context_steps", None)
+        metadata = {"context_steps": context_steps} if context_steps is not None else None
+        self.path = save_pretrained(pl_module, out, metadata=metadata)
         rank_zero_print(trainer, f"exported encoder to {out}")
 
 

@@ -64,6 +64,8 @@ class JEPA(pl.LightningModule):
         encoder_kwargs: overrides for the preset (depth, embed_dim, ...).
         frames, img_size, in_chans: clip geometry; the CLI links them from the data module.
         predictor_depth, predictor_dim, predictor_heads, predictor_causal: predictor shape.
+        predictor_residual: forecast the change from the last context step's token at the same
+            patch (an untrained model starts at copy-last) instead of the tokens themselves.
         context_steps: time tokens the context encoder sees in the forecasting objective.
         target_steps: time tokens forecast after the context (None: all remaining).
         tube_mask_prob: probability of a V-JEPA multi-block tube mask instead of forecasting.
@@ -88,6 +90,7 @@ class JEPA(pl.LightningModule):
         predictor_dim: int | None = None,
         predictor_heads: int = 4,
         predictor_causal: bool = True,
+        predictor_residual: bool = True,
         context_steps: int = 2,
         target_steps: int | None = None,
         tube_mask_prob: float = 0.0,
@@ -131,11 +134,13 @@ class JEPA(pl.LightningModule):
             pred_dim=predictor_dim,
             num_heads=predictor_heads,
             causal=predictor_causal,
+            residual=predictor_residual,
         )
         self.target_encoder = copy.deepcopy(self.encoder) if target == "ema" else None
         if self.target_encoder is not None:
             self.target_encoder.requires_grad_(False)
         self._last_batch_time: float | None = None
+        self._val_sums: list[float] = [0.0, 0.0, 0]  # this rank's (pred, copy-last, clips)
 
     # ------------------------------------------------------------------ embeddings
     def target_tokens(self, video: Tensor) -> Tensor:
@@ -272,8 +277,24 @@ class JEPA(pl.LightningModule):
         copy = last.repeat(1, target.shape[1] // n, 1)
         copy_loss = prediction_loss(copy, target, kind=kind, normalize_target=False)
         size = len(video)
+        self._val_sums = [
+            self._val_sums[0] + float(pred_loss) * size,
+            self._val_sums[1] + float(copy_loss) * size,
+            self._val_sums[2] + size,
+        ]
         self.log("val/pred_loss", pred_loss, prog_bar=True, batch_size=size, sync_dist=True)
         self.log("val/copy_last_loss", copy_loss, prog_bar=True, batch_size=size, sync_dist=True)
+
+    def on_validation_epoch_end(self) -> None:
+        """One console line per validation: does the model beat copying the last frame?"""
+        sums, self._val_sums = self._val_sums, [0.0, 0.0, 0]
+        if self.trainer.sanity_checking or sums[2] == 0:
+            return
+        pred, copy = sums[0] / sums[2], sums[1] / sums[2]
+        self.print(
+            f"step {self.global_step}: val/pred_loss {pred:.4f}, val/copy_last_loss {copy:.4f} "
+            f"({'beats' if pred < copy else 'does not beat'} copy-last)"
+        )
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         video = video_to_float(batch["video"])

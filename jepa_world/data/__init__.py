@@ -7,10 +7,18 @@ DESIGN.md "Data contract"). Seed ranges for train / val / test / probes live in
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from jepa_world.data.seeds import PROBE_SEED_START, SEED_RANGES
-from jepa_world.data.shards import ShardDataModule, read_index, write_shards
-from jepa_world.data.stream import WorldDataModule
-from jepa_world.data.video_folder import VideoFolderDataModule
+
+_LAZY = {  # Lightning-backed modules load on first use, so `jepa_world.data.seeds` stays cheap
+    "ShardDataModule": "jepa_world.data.shards",
+    "read_index": "jepa_world.data.shards",
+    "write_shards": "jepa_world.data.shards",
+    "WorldDataModule": "jepa_world.data.stream",
+    "VideoFolderDataModule": "jepa_world.data.video_folder",
+}
 
 __all__ = [
     "PROBE_SEED_START",
@@ -21,3 +29,9 @@ __all__ = [
     "read_index",
     "write_shards",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'jepa_world.data' has no attribute {name!r}")

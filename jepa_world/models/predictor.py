@@ -38,6 +38,7 @@ class Predictor(nn.Module):
         qkv_bias: bool = True,
         drop_path_rate: float = 0.0,
         normalize_context: bool = True,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         check_int("embed_dim", embed_dim, 1)
@@ -64,6 +65,7 @@ class Predictor(nn.Module):
         self.causal = bool(causal)
         self.max_frames = max_frames
         self.normalize_context = bool(normalize_context)
+        self.residual = bool(residual)
         self.config: dict[str, Any] = {
             "embed_dim": embed_dim,
             "grid": list(grid) if grid is not None else None,
@@ -76,6 +78,7 @@ class Predictor(nn.Module):
             "qkv_bias": bool(qkv_bias),
             "drop_path_rate": float(drop_path_rate),
             "normalize_context": self.normalize_context,
+            "residual": self.residual,
         }
         self.input_proj = nn.Linear(embed_dim, pred_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, pred_dim))
@@ -132,6 +135,11 @@ class Predictor(nn.Module):
 
         if self.normalize_context:
             context = F.layer_norm(context, (self.embed_dim,))
+        base = (
+            self._residual_base(context, context_index, target_index, grid)
+            if self.residual
+            else None
+        )
         x = self.input_proj(context)
         table = self.positions(grid, x.device, x.dtype)
         x = x + _expand(table[context_index])
@@ -147,7 +155,30 @@ class Predictor(nn.Module):
                 mask = mask.unsqueeze(1)  # (B, 1, L, L): same mask for every head
         for block in self.blocks:
             x = block(x, attn_mask=mask)
-        return self.output_proj(self.norm(x[:, n_ctx:]))
+        out = self.output_proj(self.norm(x[:, n_ctx:]))
+        return out if base is None else out + base
+
+    @staticmethod
+    def _residual_base(
+        context: Tensor, context_index: Tensor, target_index: Tensor, grid: tuple[int, int, int]
+    ) -> Tensor:
+        """Residual forecasting: each target starts from the layer-normed context token at the same
+        patch in the latest earlier time step (the nearest step when none is earlier; zero when the
+        patch is never in the context), so an untrained predictor already copies the last frame
+        and training learns the change."""
+        b = context.shape[0]
+        per_step = grid[1] * grid[2]
+        ci = context_index.expand(b, -1) if context_index.ndim == 1 else context_index
+        ti = target_index.expand(b, -1) if target_index.ndim == 1 else target_index
+        same_patch = (ti % per_step).unsqueeze(-1) == (ci % per_step).unsqueeze(-2)
+        dt = ((ti // per_step).unsqueeze(-1) - (ci // per_step).unsqueeze(-2)).float()
+        score = torch.where(dt > 0, -dt, -dt.abs() - 1e4)  # earlier steps first, most recent best
+        score = score.masked_fill(~same_patch, float("-inf"))
+        best = score.max(-1)
+        picked = torch.gather(
+            context, 1, best.indices.unsqueeze(-1).expand(-1, -1, context.shape[-1])
+        )
+        return picked * torch.isfinite(best.values).unsqueeze(-1).to(context.dtype)
 
     def rollout(
         self,

@@ -214,11 +214,14 @@ def plot_surprise(examples: Mapping[str, Any], path: str | os.PathLike) -> Path:
 def plot_accuracy(metrics: Mapping[str, float], path: str | os.PathLike) -> Path:
     """Relative accuracy per property, with random-init (mean ± std) and pixel bands."""
     plt = _pyplot()
-    props = [
+    from jepa_world.probing.suite import PROPERTIES
+
+    found = {
         k.split("/")[1]
         for k in metrics
         if k.startswith("voe/") and k.endswith("/relative_acc") and not k.startswith("voe/mean")
-    ]
+    }
+    props = [p for p in PROPERTIES if p in found] + sorted(found - set(PROPERTIES))
     fig, ax = plt.subplots(figsize=(1.4 * len(props) + 2, 4))
     for i, prop in enumerate(props):
         key = f"voe/{prop}/relative_acc"

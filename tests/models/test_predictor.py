@@ -131,3 +131,22 @@ def test_invalid_construction():
         create_predictor(D, pred_dim=30, num_heads=4)
     with pytest.raises(ValueError, match="max_frames=2"):
         create_predictor(D, (3, 2, 2), max_frames=2)
+
+
+def test_residual_predictor_starts_at_copy_last():
+    """With a zero output head, a residual predictor returns the last context step's
+    layer-normed tokens at each target's patch: forecasting starts from copy-last."""
+    import torch
+    import torch.nn.functional as F
+
+    from jepa_world.models import create_predictor
+
+    grid = (3, 2, 2)
+    pred = create_predictor(16, grid, depth=1, pred_dim=16, num_heads=2, residual=True)
+    torch.nn.init.zeros_(pred.output_proj.weight)
+    torch.nn.init.zeros_(pred.output_proj.bias)
+    context = torch.randn(2, 8, 16)  # time steps 0 and 1, 4 patches each
+    out = pred(context, torch.arange(8), torch.arange(8, 12), grid)
+    last = F.layer_norm(context[:, 4:8], (16,))
+    assert torch.allclose(out, last, atol=1e-6)
+    assert pred.config["residual"] is True

@@ -1,0 +1,194 @@
+"""ActionJEPA: losses, masking, errors, and end-to-end training through the CLI (Two Rooms, gym)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from jepa_world.action_module import ActionJEPA, masked_mean, transition_mask
+from jepa_world.cli import build_cli
+from jepa_world.hub import ACTION_PREDICTOR_NAME, load_world_model
+
+RECIPES = Path(__file__).parent.parent / "recipes"
+TINY_TWO_ROOMS = [
+    "--trainer.accelerator=cpu",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.val_check_interval=2",
+    "--trainer.limit_val_batches=1",
+    "--trainer.log_every_n_steps=1",
+    '--model.init_args.encoder_kwargs={"embed_dim": 8, "keypoints": 4, "width": 8, "depth": 0}',
+    '--model.init_args.predictor_kwargs={"hidden": 16, "depth": 1}',
+    "--model.init_args.idm_hidden=16",
+    "--model.init_args.rollout_steps=2",
+    "--model.init_args.warmup_steps=1",
+    '--data.init_args.world_params={"frames": 4}',
+    "--data.init_args.batch_size=4",
+    "--data.init_args.val_clips=4",
+    "--data.init_args.num_workers=0",
+]
+
+
+def fit(root: Path, *extra: str, steps: int = 2, recipe: str = "two_rooms.yaml", tiny=None):
+    args = [
+        "fit",
+        f"--config={RECIPES / recipe}",
+        *(TINY_TWO_ROOMS if tiny is None else tiny),
+        f"--trainer.default_root_dir={root}",
+        f"--trainer.max_steps={steps}",
+        *extra,
+    ]
+    return build_cli(args)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("action_run")
+    return root, fit(root)
+
+
+def test_fit_logs_every_term_and_exports_the_action_predictor(trained):
+    root, cli = trained
+    assert (root / "checkpoints" / "last.ckpt").is_file()
+    assert (root / "encoder" / ACTION_PREDICTOR_NAME).is_file()
+    logged = cli.trainer.logged_metrics
+    terms = ("loss", "pred_loss", "rollout_loss", "var_loss", "cov_loss", "time_loss", "idm_loss")
+    for key in (*terms, "target_std_mean", "target_std_min", "momentum"):
+        assert f"train/{key}" in logged, key
+    metrics = cli.trainer.callback_metrics
+    for key in ("val/pred_loss", "val/copy_last_loss", "val/rollout_loss", "val/position_r2"):
+        assert key in metrics and torch.isfinite(torch.as_tensor(metrics[key])), key
+
+
+def test_exported_world_model_encodes_and_rolls_out_like_the_module(trained):
+    root, cli = trained
+    world = load_world_model(root / "encoder")
+    module = cli.model.eval()
+    frames = torch.randint(0, 256, (3, 2, 65, 65), dtype=torch.uint8)
+    actions = torch.rand(3, 5, 2) * 4.9 - 2.45
+    with torch.no_grad():
+        z = world.encode(frames)
+        assert torch.equal(z, module.encoder.embed(frames[:, None].float() / 255.0)[:, 0])
+        rolled = world.rollout(z, actions)
+        assert torch.equal(rolled, module.action_predictor.rollout(z, actions))
+    assert z.shape == (3, 8) and rolled.shape == (3, 5, 8)
+    assert not any(p.requires_grad for p in world.parameters())
+
+
+def test_resume_two_plus_two_equals_four(tmp_path):
+    common = [
+        "--seed_everything=3",
+        "--model.init_args.total_steps=4",
+        "--trainer.limit_val_batches=0",
+        "--trainer.deterministic=true",
+    ]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    fit(straight, *common, steps=4)
+    fit(split, *common, steps=2)
+    fit(split, *common, "--ckpt_path=last", steps=4)
+    load = lambda p: torch.load(p / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]  # noqa: E731
+    a, b = load(straight), load(split)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6, rtol=0), key
+
+
+def test_non_finite_loss_names_the_step_and_keeps_the_checkpoint(trained, tmp_path, monkeypatch):
+    root = tmp_path / "run"
+    shutil.copytree(trained[0], root)
+    last = root / "checkpoints" / "last.ckpt"
+    before = last.read_bytes()
+    import jepa_world.action_module as action_module
+
+    real = action_module.vicreg_variance
+    monkeypatch.setattr(action_module, "vicreg_variance", lambda *a, **k: real(*a, **k) * torch.nan)
+    with pytest.raises(FloatingPointError, match="step 2"):
+        fit(root, "--ckpt_path=last", steps=4)
+    assert last.read_bytes() == before
+
+
+def test_transition_mask_drops_episode_boundaries():
+    batch = {"state": {"episode_start": torch.tensor([[1.0, 0, 1, 0], [1, 0, 0, 0]])}}
+    mask = transition_mask(batch, 4, torch.device("cpu"))
+    assert mask.tolist() == [[True, False, True], [True, True, True]]
+    assert transition_mask({"state": {}}, 4, torch.device("cpu")) is None
+    values = torch.tensor([[1.0, 100.0, 3.0], [1.0, 1.0, 1.0]])
+    assert masked_mean(values, mask).item() == pytest.approx(7.0 / 5.0)
+
+
+def test_masked_transitions_do_not_reach_the_loss():
+    torch.manual_seed(0)
+    model = ActionJEPA(
+        encoder_kwargs={"embed_dim": 8, "keypoints": 4, "width": 8, "depth": 0},
+        predictor_kwargs={"hidden": 16, "depth": 1},
+        frames=4,
+        rollout_steps=2,
+        idm_hidden=16,
+    )
+    video = torch.randint(0, 256, (2, 4, 2, 65, 65), dtype=torch.uint8)
+    start = torch.tensor([[1.0, 0, 0, 1], [1.0, 0, 0, 1]])  # the last frame starts a new episode
+    batch = {"video": video, "actions": torch.randn(2, 4, 2), "state": {"episode_start": start}}
+    _, terms, _ = model.compute_loss(batch)
+    changed = dict(batch, video=video.clone())
+    changed["video"][:, 3] = 255 - video[:, 3]  # a different scene after the reset
+    changed["actions"] = batch["actions"].clone()
+    changed["actions"][:, 2] += 5.0  # and a different action into it
+    _, terms2, _ = model.compute_loss(changed)
+    for key in ("pred_loss", "rollout_loss", "idm_loss", "time_loss"):
+        assert torch.allclose(terms[key], terms2[key]), key
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"target": "sigreg"}, ValueError, "target='sigreg'"),
+        ({"rollout_steps": 17}, ValueError, r"rollout_steps=17 is out of range: allowed \[0, 16\]"),
+        ({"action_dim": 0}, ValueError, "action_dim=0 is out of range"),
+        ({"idm_weight": -1.0}, ValueError, "idm_weight=-1.0 is out of range"),
+        ({"encoder": "cnn_small", "img_size": 64}, ValueError, "tubelet_size=1"),
+    ],
+)
+def test_bad_arguments_name_the_parameter(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        ActionJEPA(**kwargs)
+
+
+def test_batches_without_fitting_actions_are_rejected():
+    model = ActionJEPA(
+        encoder_kwargs={"embed_dim": 8, "keypoints": 4, "width": 8, "depth": 0}, frames=4,
+        rollout_steps=1,
+    )  # fmt: skip
+    video = torch.zeros(1, 4, 2, 65, 65, dtype=torch.uint8)
+    with pytest.raises(ValueError, match="needs batches with 'actions'"):
+        model.compute_loss({"video": video})
+    with pytest.raises(ValueError, match=r"actions must be \(B, T, A\) = \(1, 4, 2\)"):
+        model.compute_loss({"video": video, "actions": torch.zeros(1, 4, 3)})
+
+
+def test_gym_recipe_trains_and_plans_a_few_steps(tmp_path):
+    pytest.importorskip("gymnasium")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from jepa_world.probing.planning import PlannerConfig
+    from jepa_world.probing.planning_suite import run_gym_planning
+
+    tiny = [
+        *TINY_TWO_ROOMS[:5],
+        '--model.init_args.encoder_kwargs={"embed_dim": 8, "keypoints": 4, "width": 8, "depth": 0}',
+        '--model.init_args.predictor_kwargs={"hidden": 16}',
+        "--model.init_args.rollout_steps=2",
+        '--data.init_args.world_params={"env_id": "Pendulum-v1", "frames": 4, "size": 32}',
+        "--data.init_args.batch_size=2",
+        "--data.init_args.val_clips=2",
+        "--data.init_args.num_workers=0",
+    ]
+    cli = fit(tmp_path, recipe="pendulum.yaml", tiny=tiny)
+    assert cli.trainer.global_step == 2
+    config = PlannerConfig(horizon=3, samples=8, iterations=2, elites=2)
+    result = run_gym_planning(tmp_path / "encoder", "Pendulum-v1", steps=3, config=config)
+    assert len(result["latent_distance"]) == 3 and result["ms_per_plan"] > 0
+    actions = torch.tensor(result["actions"])
+    assert actions.shape == (3, 1)
+    assert (actions >= -2.0).all() and (actions <= 2.0).all()  # Pendulum's torque bounds
