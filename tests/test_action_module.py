@@ -145,10 +145,14 @@ def test_masked_transitions_do_not_reach_the_loss():
     ("kwargs", "error", "message"),
     [
         ({"target": "sigreg"}, ValueError, "target='sigreg'"),
-        ({"rollout_steps": 17}, ValueError, r"rollout_steps=17 is out of range: allowed \[0, 16\]"),
+        (
+            {"rollout_steps": 17},
+            ValueError,
+            r"rollout_steps=17 is out of range: allowed \[0, frames - 1 = 16\]",
+        ),
         ({"action_dim": 0}, ValueError, "action_dim=0 is out of range"),
         ({"idm_weight": -1.0}, ValueError, "idm_weight=-1.0 is out of range"),
-        ({"encoder": "cnn_small", "img_size": 64}, ValueError, "tubelet_size=1"),
+        ({"encoder": "cnn_small", "img_size": 64, "frames": 16}, ValueError, "tubelet_size=1"),
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs, error, message):

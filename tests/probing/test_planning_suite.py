@@ -1,0 +1,153 @@
+"""The Two Rooms planning suite: schema checks, a 2-episode run writing every key and plot."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+import torch
+import yaml
+
+from jepa_world.probing import planning as P
+from jepa_world.probing.planning_suite import (
+    BASELINE_NAMES,
+    PLOTS,
+    is_planning_suite,
+    load_planning_suite,
+    parse_planning_suite,
+    random_init_world_model,
+    run_planning_suite,
+)
+
+pytest.importorskip("gymnasium")
+
+TINY = {
+    "name": "tiny_two_rooms",
+    "planning": {
+        "episodes": 2,
+        "seed": 3030000000,
+        "max_steps": 4,
+        "planner": {"name": "mppi", "horizon": 3, "samples": 6, "iterations": 2, "elites": 2},
+        "baselines": {"names": list(BASELINE_NAMES), "episodes": 2, "random_init_seed": 1},
+        "budget": {"budgets": [[4, 1], [6, 2]], "episodes": 1},
+        "plots": {"episodes": 2},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    """A tiny (untrained) ActionJEPA for 65x65 Two Rooms frames, exported."""
+    from jepa_world.action_module import ActionJEPA
+    from jepa_world.hub import save_pretrained
+
+    torch.manual_seed(0)
+    model = ActionJEPA(
+        encoder_kwargs={"embed_dim": 8, "keypoints": 4, "width": 8, "depth": 0},
+        predictor_kwargs={"hidden": 16, "depth": 1},
+        frames=4,
+        rollout_steps=1,
+        idm_hidden=8,
+    )
+    with torch.no_grad():  # move the zero-initialised output layer: a model that does something
+        model.action_predictor.net[-1].weight.normal_(std=0.1)
+    return save_pretrained(model, tmp_path_factory.mktemp("export") / "encoder")
+
+
+def test_two_episode_run_writes_every_documented_key_and_plot(export, tmp_path):
+    report = run_planning_suite(export, TINY, out=tmp_path)
+    metrics = report["metrics"]
+    for key in P.METRIC_KEYS:
+        assert key in metrics, key
+        for name in BASELINE_NAMES:
+            assert f"baselines/{name}/{key}" in metrics, (name, key)
+    assert metrics["planning/episodes"] == 2
+    assert metrics["baselines/true_dynamics/planning/episodes"] == 2
+    assert 0 <= metrics["planning/success_rate_ci_low"] <= metrics["planning/success_rate"]
+    assert metrics["planning/ms_per_plan"] > 0
+    written = json.loads((tmp_path / "report.json").read_text())
+    assert written["metrics"].keys() == metrics.keys()
+    assert written["protocol"]["episodes"] == 2 and written["protocol"]["planner"] == "mppi"
+    assert written["protocol"]["planner_config"]["horizon"] == 3
+    assert [row["budget"] for row in written["curves"]["budget"]["model"]] == [4, 12]
+    assert set(written["curves"]["budget"]) == {"model", "true_dynamics"}
+    assert len(written["episodes"]) == 2 and len(written["episodes"][0]["path"]) == 5
+    table = (tmp_path / "report.md").read_text()
+    assert "planning/success_rate" in table and "true_dynamics" in table
+    for name in PLOTS.values():
+        assert (tmp_path / name).stat().st_size > 1000, name
+
+
+def test_shipped_suite_follows_the_protocol():
+    suite = load_planning_suite("probes/two_rooms.yaml")
+    assert suite.episodes >= 200 and suite.max_steps == 200 and suite.replan_every == 1
+    assert suite.env == {"wall_range": [20, 44], "door_range": [12, 52]}
+    assert set(suite.baselines) == set(BASELINE_NAMES)
+    assert suite.baseline_episodes == suite.episodes
+    assert (suite.planner_config.low, suite.planner_config.high) == (-2.45, 2.45)
+    assert is_planning_suite("probes/two_rooms.yaml") and is_planning_suite("two_rooms")
+    assert not is_planning_suite("probes/physics.yaml") and not is_planning_suite("nowhere.yaml")
+
+
+def _with(path: str, value):
+    suite = copy.deepcopy(TINY)
+    node = suite
+    *parents, last = path.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return suite
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("planning.episodez", 3, r"planning has unknown key\(s\) \['episodez'\]"),
+        ("planning.episodes", 0, r"planning.episodes=0 is out of range: allowed >= 1"),
+        ("planning.planner.samples", 0, "planning.planner: samples=0"),
+        ("planning.planner.name", "ilqr", "planning.planner.name='ilqr'"),
+        ("planning.planner.horizonn", 3, r"planning.planner has unknown key\(s\) \['horizonn'\]"),
+        ("planning.replan_every", 5, r"replan_every=5 is out of range: allowed \[1, planning"),
+        ("planning.baselines.names", ["oracle"], "planning.baselines.names"),
+        ("planning.env.wall_range", [2, 60], "planning.env: wall_range"),
+        ("planning.budget.budgets", [[4]], r"planning.budget.budgets\[0\]"),
+    ],
+)
+def test_malformed_suite_names_the_key(path, value, message):
+    with pytest.raises(ValueError, match=message):
+        parse_planning_suite(_with(path, value))
+
+
+def test_suite_file_round_trip_and_errors(tmp_path):
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    assert load_planning_suite(path).episodes == 2
+    with pytest.raises(ValueError, match="missing key planning"):
+        parse_planning_suite({"name": "x"})
+    with pytest.raises(FileNotFoundError, match="neither a file nor a shipped suite"):
+        load_planning_suite(tmp_path / "missing.yaml")
+
+
+def test_random_init_has_the_architecture_not_the_weights(export):
+    from jepa_world.hub import load_world_model
+
+    trained = load_world_model(export)
+    a, b = random_init_world_model(trained, 3), random_init_world_model(trained, 3)
+    assert a.encoder.config == trained.encoder.config
+    assert a.action_predictor.config == trained.action_predictor.config
+    obs = torch.randint(0, 256, (2, 2, 65, 65), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.equal(a.encode(obs), b.encode(obs))
+        assert not torch.equal(a.encode(obs), trained.encode(obs))
+
+
+def test_encoder_only_export_is_refused(tmp_path):
+    from jepa_world.hub import save_pretrained
+    from jepa_world.models import create_encoder
+
+    folder = save_pretrained(
+        create_encoder("cnn_keypoints", img_size=65, in_chans=2, frames=2), tmp_path / "enc"
+    )
+    with pytest.raises(FileNotFoundError, match="no action\npredictor|use load_encoder"):
+        run_planning_suite(folder, TINY)
