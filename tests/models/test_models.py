@@ -17,6 +17,7 @@ PARAM_RANGES = {
     "vit_tiny": (5.3e6, 5.5e6),
     "vit_small": (21.3e6, 21.6e6),
     "cnn_small": (0.2e6, 0.3e6),
+    "cnn_keypoints": (0.015e6, 0.025e6),
 }
 SMALL = {"img_size": 32, "frames": 4}
 
@@ -52,7 +53,8 @@ def test_output_shapes(name):
     video = torch.rand(2, 4, 3, 32, 32)
     tokens = encoder.forward_features(video)
     t, hp, wp = encoder.grid
-    assert encoder.grid == (4 // encoder.tubelet_size, 32 // encoder.patch_size, 4)
+    side = 32 // encoder.patch_size
+    assert encoder.grid == (4 // encoder.tubelet_size, side, side)
     assert tokens.shape == (2, t, hp * wp, encoder.num_features)
     assert torch.equal(encoder(video), tokens)
     pooled = encoder.embed(video)
@@ -66,7 +68,8 @@ def test_any_frame_count_multiple_of_tubelet(name):
     encoder = shared(name)
     tokens = encoder(torch.rand(1, 8, 3, 32, 32))  # trained with 4 frames, runs on 8
     assert tokens.shape[:2] == (1, 8 // encoder.tubelet_size)
-    assert encoder.grid_for(8) == (4, 4, 4)
+    side = 32 // encoder.patch_size
+    assert encoder.grid_for(8) == (8 // encoder.tubelet_size, side, side)
 
 
 @pytest.mark.parametrize("name", list_encoders())
@@ -115,6 +118,8 @@ def test_export_round_trip_is_bit_exact(name, tmp_path):
 )
 def test_rejects_wrong_input_shapes(name, shape):
     encoder = shared(name)
+    if len(shape) == 5 and shape[2:] == (3, 32, 32) and shape[1] % encoder.tubelet_size == 0:
+        pytest.skip("any frame count is valid for an encoder with tubelet size 1")
     with pytest.raises(ValueError, match=r"C=3, H=W=32 and T a positive multiple of"):
         encoder(torch.rand(shape))
 
@@ -158,9 +163,10 @@ def test_keep_selects_tokens_and_hides_later_frames(name):
     encoder = shared(name)
     video = torch.rand(2, 4, 3, 32, 32)
     n = encoder.num_patches
+    steps = 4 // encoder.tubelet_size
     with torch.no_grad():
         full = encoder(video).flatten(1, 2)
-        everything = encoder.forward_features(video, keep=torch.arange(2 * n))
+        everything = encoder.forward_features(video, keep=torch.arange(steps * n))
         torch.testing.assert_close(everything, full, rtol=1e-5, atol=1e-5)
         first_step = torch.arange(n).expand(2, -1)  # per-sample indices
         context = encoder.forward_features(video, keep=first_step)
@@ -168,13 +174,16 @@ def test_keep_selects_tokens_and_hides_later_frames(name):
         assert torch.equal(encoder.forward_masked(video, first_step), context)
         assert context.shape == (2, n, encoder.num_features)
         later_changed = video.clone()
-        later_changed[:, 2:] = torch.rand(2, 2, 3, 32, 32)  # frames of the second time step
+        tub = encoder.tubelet_size
+        later_changed[:, tub:] = torch.rand(2, 4 - tub, 3, 32, 32)  # frames after the first step
         assert torch.equal(encoder.forward_features(later_changed, keep=first_step), context)
 
 
 @pytest.mark.parametrize("name", list_encoders())
 def test_keep_hides_dropped_patches_when_the_encoder_drops_tokens(name):
     encoder = shared(name)
+    if encoder.num_patches == 1:
+        pytest.skip("one token per frame: there is no other patch to keep")
     video = torch.rand(1, 2, 3, 32, 32)
     keep = torch.arange(1, encoder.num_patches)  # everything but the top-left patch
     changed = video.clone()
