@@ -22,14 +22,13 @@ import copy
 import time
 from typing import Any, Literal
 
-import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from jepa_world.losses import embedding_std, rankme, vicreg_covariance, vicreg_variance
 from jepa_world.models import create_action_predictor, create_encoder
-from jepa_world.module import cosine_ramp, video_to_float, warmup_cosine
+from jepa_world.module import ScheduledModule, video_to_float
 
 TargetMode = Literal["online", "ema"]
 LOSSES = ("mse", "l1", "smooth_l1")
@@ -90,7 +89,7 @@ class InverseDynamics(nn.Module):
         return self.net(self.norm(torch.cat([z, z_next - z], dim=-1)))
 
 
-class ActionJEPA(pl.LightningModule):
+class ActionJEPA(ScheduledModule):
     """Frame encoder + action-conditioned predictor, trained by latent prediction.
 
     Args:
@@ -120,6 +119,8 @@ class ActionJEPA(pl.LightningModule):
         probe_state: state key (e.g. ``position``) read out linearly from validation latents,
             logged as ``val/<key>_r2``; None or a missing key skips it.
     """
+
+    NO_DECAY_KEYS = ("embed",)  # position and action embeddings
 
     def __init__(
         self,
@@ -339,33 +340,6 @@ class ActionJEPA(pl.LightningModule):
         self.log("loss", loss.detach(), prog_bar=True, on_step=True, logger=False, batch_size=size)
         self.last_target_std = float(std_mean)
 
-    def _schedule_total(self) -> int:
-        if self.hparams.total_steps is not None:
-            return int(self.hparams.total_steps)
-        max_steps = getattr(self.trainer, "max_steps", -1) if self._trainer is not None else -1
-        return max(1, max_steps) if max_steps and max_steps > 0 else 10_000
-
-    def _momentum(self) -> float:
-        start, end = self.hparams.ema_momentum
-        return cosine_ramp(self.global_step, self._schedule_total(), start, end)
-
-    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
-        wd_start, wd_end = self.hparams.weight_decay
-        wd = cosine_ramp(self.global_step, self._schedule_total(), wd_start, wd_end)
-        for group in self.optimizers().param_groups:
-            if group.get("apply_wd", True):
-                group["weight_decay"] = wd
-
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if self.target_encoder is None:
-            return
-        m = self._momentum()
-        with torch.no_grad():
-            online = list(self.encoder.parameters())
-            target = list(self.target_encoder.parameters())
-            torch._foreach_mul_(target, m)
-            torch._foreach_add_(target, online, alpha=1.0 - m)
-
     # ------------------------------------------------------------------ validation
     @torch.no_grad()
     def _evaluate(self, batch: dict[str, Any], stage: str) -> Tensor:
@@ -424,30 +398,3 @@ class ActionJEPA(pl.LightningModule):
         video = video_to_float(batch["video"])
         encoder = self.target_encoder if self.target_encoder is not None else self.encoder
         return encoder.embed(video)
-
-    # ------------------------------------------------------------------ optimisation
-    def configure_optimizers(self) -> dict[str, Any]:
-        decay, no_decay = [], []
-        for name, param in self.named_parameters():
-            if not param.requires_grad:
-                continue
-            is_norm_or_bias = param.ndim <= 1 or name.endswith(".bias") or "embed" in name
-            (no_decay if is_norm_or_bias else decay).append(param)
-        groups = [
-            {"params": decay, "weight_decay": self.hparams.weight_decay[0], "apply_wd": True},
-            {"params": no_decay, "weight_decay": 0.0, "apply_wd": False},
-        ]
-        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=self.hparams.betas)
-        total = self._schedule_total()
-        warmup, final = self.hparams.warmup_steps, self.hparams.min_lr_ratio
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, warmup, total, final)
-        )
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "lr"},
-        }
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record the class so ``jepa-world export`` can rebuild the module from the file."""
-        checkpoint["jepa_world_class"] = f"{type(self).__module__}.{type(self).__qualname__}"

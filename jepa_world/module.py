@@ -56,7 +56,81 @@ def cosine_ramp(step: int, total: int, start: float, end: float) -> float:
     return end - (end - start) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-class JEPA(pl.LightningModule):
+class ScheduledModule(pl.LightningModule):
+    """What JEPA and ActionJEPA share: AdamW with warm-up + cosine lr, a cosine weight-decay
+    schedule, the EMA target update and the class record that ``jepa-world export`` reads.
+
+    Subclasses set ``encoder`` and ``target_encoder`` (or None) and save the hparams ``lr``,
+    ``betas``, ``weight_decay``, ``warmup_steps``, ``min_lr_ratio``, ``total_steps`` and
+    ``ema_momentum``.
+    """
+
+    #: parameter names containing one of these get no weight decay (besides norms and biases)
+    NO_DECAY_KEYS: tuple[str, ...] = ("pos_embed",)
+
+    def _schedule_total(self) -> int:
+        if self.hparams.total_steps is not None:
+            return int(self.hparams.total_steps)
+        max_steps = getattr(self.trainer, "max_steps", -1) if self._trainer is not None else -1
+        return max(1, max_steps) if max_steps and max_steps > 0 else 10_000
+
+    def _momentum(self) -> float:
+        start, end = self.hparams.ema_momentum
+        return cosine_ramp(self.global_step, self._schedule_total(), start, end)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        wd_start, wd_end = self.hparams.weight_decay
+        wd = cosine_ramp(self.global_step, self._schedule_total(), wd_start, wd_end)
+        for group in self.optimizers().param_groups:
+            if group.get("apply_wd", True):
+                group["weight_decay"] = wd
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self.update_target(self._momentum())
+
+    def update_target(self, m: float) -> None:
+        """EMA step of the target encoder: target <- m * target + (1 - m) * online."""
+        if self.target_encoder is None:
+            return
+        with torch.no_grad():
+            online = list(self.encoder.parameters())
+            target = list(self.target_encoder.parameters())
+            torch._foreach_mul_(target, m)
+            torch._foreach_add_(target, online, alpha=1.0 - m)
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self) -> dict[str, Any]:
+        decay, no_decay = [], []
+        for name, param in self.named_parameters():
+            if not param.requires_grad:
+                continue
+            is_norm_or_bias = (
+                param.ndim <= 1
+                or name.endswith(".bias")
+                or any(key in name for key in self.NO_DECAY_KEYS)
+            )
+            (no_decay if is_norm_or_bias else decay).append(param)
+        groups = [
+            {"params": decay, "weight_decay": self.hparams.weight_decay[0], "apply_wd": True},
+            {"params": no_decay, "weight_decay": 0.0, "apply_wd": False},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=self.hparams.betas)
+        total = self._schedule_total()
+        warmup, final = self.hparams.warmup_steps, self.hparams.min_lr_ratio
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine(step, warmup, total, final)
+        )
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "lr"},
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record the class so ``jepa-world export`` can rebuild the module from the file."""
+        checkpoint["jepa_world_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
+
+
+class JEPA(ScheduledModule):
     """Video JEPA: context encoder + predictor forecasting target-encoder embeddings.
 
     Args:
@@ -179,12 +253,6 @@ class JEPA(pl.LightningModule):
         return pred, target, context
 
     # ------------------------------------------------------------------ training
-    def _schedule_total(self) -> int:
-        if self.hparams.total_steps is not None:
-            return int(self.hparams.total_steps)
-        max_steps = getattr(self.trainer, "max_steps", -1) if self._trainer is not None else -1
-        return max(1, max_steps) if max_steps and max_steps > 0 else 10_000
-
     def _regulariser(self, context: Tensor) -> Tensor:
         z = context.reshape(-1, context.shape[-1])
         if self.hparams.target == "vicreg":
@@ -239,30 +307,6 @@ class JEPA(pl.LightningModule):
         self.log("loss", loss, prog_bar=True, on_step=True, logger=False, batch_size=len(video))
         self.last_target_std = float(logs["train/target_std_mean"])
 
-    def _momentum(self) -> float:
-        start, end = self.hparams.ema_momentum
-        return cosine_ramp(self.global_step, self._schedule_total(), start, end)
-
-    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
-        wd_start, wd_end = self.hparams.weight_decay
-        wd = cosine_ramp(self.global_step, self._schedule_total(), wd_start, wd_end)
-        for group in self.optimizers().param_groups:
-            if group.get("apply_wd", True):
-                group["weight_decay"] = wd
-
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        self.update_target(self._momentum())
-
-    def update_target(self, m: float) -> None:
-        """EMA step of the target encoder: target <- m * target + (1 - m) * online."""
-        if self.target_encoder is None:
-            return
-        with torch.no_grad():
-            online = list(self.encoder.parameters())
-            target = list(self.target_encoder.parameters())
-            torch._foreach_mul_(target, m)
-            torch._foreach_add_(target, online, alpha=1.0 - m)
-
     # ------------------------------------------------------------------ validation
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         video = video_to_float(batch["video"])
@@ -308,30 +352,3 @@ class JEPA(pl.LightningModule):
         video = video_to_float(batch["video"])
         encoder = self.target_encoder if self.target_encoder is not None else self.encoder
         return encoder.embed(video)
-
-    # ------------------------------------------------------------------ optimisation
-    def configure_optimizers(self) -> dict[str, Any]:
-        decay, no_decay = [], []
-        for name, param in self.named_parameters():
-            if not param.requires_grad:
-                continue
-            is_norm_or_bias = param.ndim <= 1 or name.endswith(".bias") or "pos_embed" in name
-            (no_decay if is_norm_or_bias else decay).append(param)
-        groups = [
-            {"params": decay, "weight_decay": self.hparams.weight_decay[0], "apply_wd": True},
-            {"params": no_decay, "weight_decay": 0.0, "apply_wd": False},
-        ]
-        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=self.hparams.betas)
-        total = self._schedule_total()
-        warmup, final = self.hparams.warmup_steps, self.hparams.min_lr_ratio
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, warmup, total, final)
-        )
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "lr"},
-        }
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record the class so ``jepa-world export`` can rebuild the module from the file."""
-        checkpoint["jepa_world_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
