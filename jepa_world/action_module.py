@@ -162,6 +162,8 @@ class ActionJEPA(ScheduledModule):
             raise ValueError(f"loss={loss!r}: choose one of {LOSSES}")
         if isinstance(action_dim, bool) or not isinstance(action_dim, int) or action_dim < 1:
             raise ValueError(f"action_dim={action_dim!r} is out of range: allowed int >= 1")
+        if frames < 2:
+            raise ValueError(f"frames={frames} is out of range: ActionJEPA needs >= 2 frames")
         if isinstance(rollout_steps, bool) or not isinstance(rollout_steps, int):
             raise ValueError(f"rollout_steps={rollout_steps!r} must be an int")
         if not 0 <= rollout_steps <= frames - 1:
@@ -180,8 +182,6 @@ class ActionJEPA(ScheduledModule):
         for name, value in weights.items():
             if not value >= 0:
                 raise ValueError(f"{name}={value!r} is out of range: allowed >= 0")
-        if frames < 2:
-            raise ValueError(f"frames={frames} is out of range: ActionJEPA needs >= 2 frames")
         self.encoder = create_encoder(
             encoder, img_size=img_size, in_chans=in_chans, frames=frames, **(encoder_kwargs or {})
         )

@@ -1,4 +1,5 @@
-"""Training callbacks: collapse monitor, online velocity probe, encoder export, clip ledger."""
+"""Training callbacks: collapse monitor, online velocity probe, encoder export, probe suite,
+clip ledger."""
 
 from __future__ import annotations
 
@@ -183,6 +184,53 @@ class EncoderExport(Callback):
         metadata = {"context_steps": context_steps} if context_steps is not None else None
         self.path = save_pretrained(pl_module, out, metadata=metadata)
         rank_zero_print(trainer, f"exported encoder to {out}")
+
+
+class ProbeSuite(Callback):
+    """Run a probe suite on the model ``EncoderExport`` just wrote, print and log its report.
+
+    The suite is validated when fit starts, so a malformed one fails before any training. The
+    report lands in ``<run>/<dirname>`` (report.json, report.md, plots) and its metrics and plots
+    go to the run's loggers under ``probe/``. Must come after ``EncoderExport`` in the callbacks.
+    """
+
+    def __init__(self, suite: str = "physics", dirname: str = "probe") -> None:
+        self.suite = suite
+        self.dirname = dirname
+        self.report: dict[str, Any] | None = None
+
+    def _export(self, trainer: pl.Trainer) -> EncoderExport:
+        exports = [c for c in trainer.callbacks if isinstance(c, EncoderExport)]
+        mine = trainer.callbacks.index(self)
+        if not exports or trainer.callbacks.index(exports[-1]) > mine:
+            raise ValueError(
+                "ProbeSuite needs an EncoderExport callback before it in trainer.callbacks "
+                "(it probes the exported model)"
+            )
+        return exports[-1]
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if stage != "fit":
+            return
+        from jepa_world.probing.command import check_suite
+
+        self._export(trainer)
+        check_suite(self.suite)
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        from jepa_world.probing.command import run_any_suite
+        from jepa_world.probing.report import log_to_logger
+
+        out = run_dir(trainer) / self.dirname
+        model = self._export(trainer).path
+        rank_zero_print(trainer, f"probe suite {self.suite!r} on {model} ...")
+        self.report, table = run_any_suite(self.suite, model, out, log=print)
+        print(table, flush=True)
+        total = self.report["timing"]["total_s"]
+        print(f"probe report: {out}/report.json, {out}/report.md ({total:.1f} s)", flush=True)
+        log_to_logger(trainer.loggers, self.report, out, step=trainer.global_step)
 
 
 class ClipLedger(Callback):

@@ -14,6 +14,8 @@ import torch  # noqa: E402
 torch.set_num_threads(2)
 
 RECIPE_DIR = os.path.join(os.path.dirname(__file__), "..", "recipes")
+# The recipes end fit with their probe suite; tiny runs get a state + roll-out suite sized for them.
+TINY_SUITE = os.path.join(os.path.dirname(__file__), "tiny_suite.yaml")
 
 # A model and data small enough that a few training steps take about a second.
 TINY_ARGS = [
@@ -35,6 +37,7 @@ TINY_ARGS = [
     "--data.init_args.batch_size=4",
     "--data.init_args.val_clips=4",
     "--data.init_args.num_workers=0",
+    f"--trainer.callbacks.suite={TINY_SUITE}",  # the recipe's last callback: ProbeSuite
 ]
 
 

@@ -78,6 +78,20 @@ def test_exported_world_model_encodes_and_rolls_out_like_the_module(trained):
     assert not any(p.requires_grad for p in world.parameters())
 
 
+def test_export_command_rebuilds_the_world_model_from_a_checkpoint(trained, tmp_path):
+    from jepa_world.cli import main
+
+    root, _ = trained
+    main(["export", "--ckpt_path", str(root / "checkpoints" / "last.ckpt"), "--out", str(tmp_path)])
+    a, b = load_world_model(tmp_path), load_world_model(root / "encoder")
+    frames = torch.randint(0, 256, (2, 2, 65, 65), dtype=torch.uint8)
+    actions = torch.randn(2, 3, 2)
+    with torch.no_grad():
+        assert torch.equal(
+            a.rollout(a.encode(frames), actions), b.rollout(b.encode(frames), actions)
+        )
+
+
 def test_resume_two_plus_two_equals_four(tmp_path):
     common = [
         "--seed_everything=3",

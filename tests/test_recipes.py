@@ -31,6 +31,7 @@ CPU_SIZE = [
     "--data.init_args.batch_size=2",
     "--data.init_args.val_clips=2",
     "--data.init_args.num_workers=0",
+    f"--trainer.callbacks.suite={Path(__file__).parent / 'tiny_suite.yaml'}",
 ]
 
 

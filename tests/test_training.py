@@ -49,6 +49,40 @@ def test_fit_writes_one_run_folder(trained):
         assert key in logged
 
 
+def test_fit_ends_with_the_probe_suite_on_the_exported_model(trained, capsys):
+    tmp_path, cli = trained
+    report = json.loads((tmp_path / "probe" / "report.json").read_text())
+    assert report["suite"] == "tiny" and report["model"]["name"] == "encoder"
+    for key in (
+        "state/position_r2",
+        "rollout/latent_err@1",
+        "baselines/copy_last/rollout/latent_err@1",
+    ):
+        assert key in report["metrics"]
+    assert (tmp_path / "probe" / "report.md").is_file()
+    assert (tmp_path / "probe" / "rollout_error.png").is_file()
+
+
+def test_malformed_probe_suite_fails_before_training(tmp_path, tiny_args):
+    suite = tmp_path / "bad.yaml"
+    suite.write_text("name: bad\nprobes: {state: {not_a_key: 1}}\n")
+    with pytest.raises(ValueError, match="not_a_key"):
+        fit(tmp_path, tiny_args, f"--trainer.callbacks.suite={suite}")
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_probe_suite_needs_an_encoder_export_before_it(tmp_path, tiny_args):
+    from jepa_world.callbacks import EncoderExport, ProbeSuite
+
+    cli = build_cli(
+        ["--config", QUICKSTART, *tiny_args, f"--trainer.default_root_dir={tmp_path}"], run=False
+    )
+    cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, EncoderExport)]
+    assert any(isinstance(c, ProbeSuite) for c in cli.trainer.callbacks)
+    with pytest.raises(ValueError, match="EncoderExport"):
+        cli.trainer.fit(cli.model, cli.datamodule)
+
+
 def test_exported_encoder_matches_module(trained):
     tmp_path, cli = trained
     encoder = load_encoder(tmp_path / "encoder")

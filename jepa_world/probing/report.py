@@ -281,11 +281,13 @@ def log_to_logger(
     was written to by ``run_suite``.
     """
     out = out if out is not None else report.get("out")
-    metrics = {f"probe/{k}": float(v) for k, v in report["metrics"].items()}
+    metrics = {
+        f"probe/{k}": float(v)
+        for k, v in report["metrics"].items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     for lg in _loggers(logger):
         lg.log_metrics(metrics, step=step)
         if out is not None and hasattr(lg, "log_image"):
-            for name, filename in PLOTS.items():
-                path = Path(out) / filename
-                if path.is_file():
-                    lg.log_image(key=f"probe/{name}", images=[str(path)])
+            for path in sorted(Path(out).glob("*.png")):
+                lg.log_image(key=f"probe/{path.stem}", images=[str(path)])

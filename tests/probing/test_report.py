@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from jepa_world.probing.report import PLOTS, log_to_logger, markdown_table, write_report
 
 REPORT = {
@@ -90,5 +92,5 @@ def test_log_to_logger(tmp_path):
     logger = FakeLogger()
     log_to_logger([logger, None], REPORT, out=tmp_path)
     assert logger.metrics["probe/state/position_r2"] == 0.9
-    assert {key for key, _ in logger.images} == {f"probe/{name}" for name in PLOTS}
+    assert {key for key, _ in logger.images} == {f"probe/{Path(f).stem}" for f in PLOTS.values()}
     log_to_logger(None, REPORT)  # no logger: nothing happens
