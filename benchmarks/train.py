@@ -88,7 +88,7 @@ def bare_rate(cli, steps: int, warmup: int) -> float:
         optimizer.step()
         model.update_target(0.99)
         model.step_statistics(target)
-        float(loss)  # the same host sync the Lightning loop does when it logs the loss
+        float(loss.detach())  # the same host sync the Lightning loop does when it logs the loss
     return data.batch_size * steps / (time.perf_counter() - start)
 
 

@@ -92,6 +92,51 @@ def test_export_command_rebuilds_the_world_model_from_a_checkpoint(trained, tmp_
         )
 
 
+def test_trained_export_runs_the_planning_suite_end_to_end(trained, tmp_path):
+    """Train (the fixture) + plan through `jepa-world probe`: every documented key is written."""
+    import json
+
+    import yaml
+
+    from jepa_world.cli import main
+    from jepa_world.probing.planning import METRIC_KEYS
+    from jepa_world.probing.planning_suite import BASELINE_NAMES
+
+    pytest.importorskip("gymnasium")
+    root, _ = trained
+    suite = {
+        "name": "tiny",
+        "planning": {
+            "episodes": 2,
+            "seed": 3030000000,
+            "max_steps": 3,
+            "planner": {"horizon": 3, "samples": 6, "iterations": 1, "elites": 2},
+            "baselines": {"episodes": 1},
+            "budget": None,
+            "plots": {"episodes": 2},
+        },
+    }
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(suite))
+    out = tmp_path / "report"
+    main(
+        [
+            "probe",
+            "--suite",
+            str(tmp_path / "tiny.yaml"),
+            "--model",
+            str(root / "encoder"),
+            "--out",
+            str(out),
+        ]
+    )
+    metrics = json.loads((out / "report.json").read_text())["metrics"]
+    for key in METRIC_KEYS:
+        assert key in metrics, key
+        for name in BASELINE_NAMES:
+            assert f"baselines/{name}/{key}" in metrics, (name, key)
+    assert metrics["planning/episodes"] == 2
+
+
 def test_resume_two_plus_two_equals_four(tmp_path):
     common = [
         "--seed_everything=3",

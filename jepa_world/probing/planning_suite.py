@@ -574,20 +574,20 @@ def run_gym_planning(
     try:
         env.reset(seed=seed + 1)
         with torch.no_grad():
-            goal = model.encode(torch.from_numpy(recorder._frame()[None]))
+            goal = model.encode(torch.tensor(recorder._frame()[None]))
         env.reset(seed=seed)
         distances, actions, times = [], [], []
         for _ in range(steps):
             tick = time.perf_counter()
             with torch.no_grad():
-                z0 = model.encode(torch.from_numpy(recorder._frame()[None]))
+                z0 = model.encode(torch.tensor(recorder._frame()[None]))
             vector = plan.plan(model, z0, goal).action.numpy()
             times.append(time.perf_counter() - tick)
             action = vector.reshape(env.action_space.shape) if box else int(np.argmax(vector))
             env.step(action)
             actions.append(vector.tolist())
             with torch.no_grad():
-                z = model.encode(torch.from_numpy(recorder._frame()[None]))
+                z = model.encode(torch.tensor(recorder._frame()[None]))
             distances.append(float(P.distance(z, goal, cfg.cost)[0]))
     finally:
         recorder.close()

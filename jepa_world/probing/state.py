@@ -121,6 +121,25 @@ def _with_intervals(
     metrics[f"{key}_ci_low"], metrics[f"{key}_ci_high"] = bootstrap_ci(stat, n, resamples, seed)
 
 
+def _score(
+    metrics: dict[str, float],
+    task: _Readout,
+    pred: np.ndarray,
+    truth: np.ndarray,
+    resamples: int,
+    seed: int,
+) -> None:
+    """R^2 (and px error for position) of one read-out, with bootstrap intervals over clips."""
+    n = len(truth)
+    _with_intervals(
+        metrics, task.key, lambda i: r2_score(_flat(pred[i]), _flat(truth[i])), n, resamples, seed
+    )
+    if task.px_key is not None:
+        _with_intervals(
+            metrics, task.px_key, lambda i: position_error_px(pred[i], truth[i]), n, resamples, seed
+        )
+
+
 def _tasks_by_features(tubelet: int) -> dict[str, list[_Readout]]:
     """Group read-outs whose features are the same tensor, so each group costs one fit."""
     same = {"motion": "pooled", "motion_patch": "patch"} if tubelet > 1 else {}
@@ -151,7 +170,6 @@ def run_state_probe(
     metrics: dict[str, float] = {}
     notes: dict[str, object] = {}
     position_readout: RidgeReadout | None = None
-    n_test = len(splits["test"])
     for features, tasks in _tasks_by_features(tubelet).items():
         start = offset if features.startswith("motion") else 0
         labels, kept = [], []
@@ -178,16 +196,7 @@ def run_state_probe(
             if task.key == "position_r2":
                 position_readout = _columns(readout, cols)
 
-            def r2(idx: np.ndarray, pred=pred, truth=truth) -> float:
-                return r2_score(_flat(pred[idx]), _flat(truth[idx]))
-
-            _with_intervals(metrics, task.key, r2, n_test, resamples, seed)
-            if task.px_key is not None:
-
-                def px(idx: np.ndarray, pred=pred, truth=truth) -> float:
-                    return position_error_px(pred[idx], truth[idx])
-
-                _with_intervals(metrics, task.px_key, px, n_test, resamples, seed)
+            _score(metrics, task, pred, truth, resamples, seed)
     if position_readout is None:
         raise ValueError("the test clips' positions are constant: cannot fit a position read-out")
     return StateProbeResult(
@@ -215,7 +224,6 @@ def mean_state_baseline(
 ) -> dict[str, float]:
     """The constant predictor: every test step gets the training mean of its label."""
     metrics: dict[str, float] = {}
-    n_test = len(splits["test"])
     offset = 1 if tubelet == 1 else 0
     for task in READOUTS:
         start = offset if task.features.startswith("motion") else 0
@@ -225,14 +233,5 @@ def mean_state_baseline(
         if np.ptp(_flat(truth), axis=0).max() <= 0:
             continue
 
-        def r2(idx: np.ndarray, pred=pred, truth=truth) -> float:
-            return r2_score(_flat(pred[idx]), _flat(truth[idx]))
-
-        _with_intervals(metrics, task.key, r2, n_test, resamples, seed)
-        if task.px_key is not None:
-
-            def px(idx: np.ndarray, pred=pred, truth=truth) -> float:
-                return position_error_px(pred[idx], truth[idx])
-
-            _with_intervals(metrics, task.px_key, px, n_test, resamples, seed)
+        _score(metrics, task, pred, truth, resamples, seed)
     return metrics
