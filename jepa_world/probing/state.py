@@ -9,6 +9,8 @@ short clip. Read-outs per representation (``tokens`` = (B, T', N, D) for clips o
 - ``velocity_r2``: the pooled features of a short clip. With tubelets (>= 2 frames per token) a
   time step's token already sees two frames; with ``tubelet = 1`` the feature is
   ``[f(t), f(t) - f(t - 1)]``. ``velocity_patch_r2`` is the same from per-patch features;
+- ``velocity_diff_r2``: ``[f(t), f(t) - f(t - 1)]`` of pooled features for every tubelet size
+  (two consecutive time steps: 2 x tubelet frames); equal to ``velocity_r2`` when ``tubelet = 1``;
 - ``visible_r2``: the ball's visible fraction from per-patch features.
 
 Ridge alpha is chosen on the validation clips; train, validation and test clips come from
@@ -50,12 +52,19 @@ def state_features(tokens: Tensor, tubelet: int) -> dict[str, Tensor]:
     """Feature sets (B, T'', F) of a clip's tokens, with the step offset of each set.
 
     ``patch`` and ``pooled`` cover every time step; ``motion`` and ``motion_patch`` start at step 1
-    when ``tubelet == 1`` (they need the previous frame).
+    when ``tubelet == 1`` (they need the previous frame), ``motion_diff`` always does.
     """
     patch = tokens.flatten(2)
     pooled = tokens.mean(2)
     if tubelet > 1:
-        return {"patch": patch, "pooled": pooled, "motion": pooled, "motion_patch": patch}
+        diff = torch.cat([pooled[:, 1:], pooled[:, 1:] - pooled[:, :-1]], dim=-1)
+        return {
+            "patch": patch,
+            "pooled": pooled,
+            "motion": pooled,
+            "motion_patch": patch,
+            "motion_diff": diff,
+        }
     return {
         "patch": patch,
         "pooled": pooled,
@@ -85,6 +94,7 @@ READOUTS = (
     _Readout("pooled", "position", "position_pooled_r2", "position_pooled_px"),
     _Readout("motion", "velocity", "velocity_r2"),
     _Readout("motion_patch", "velocity", "velocity_patch_r2"),
+    _Readout("motion_diff", "velocity", "velocity_diff_r2"),
     _Readout("patch", "visible", "visible_r2"),
 )
 
@@ -140,9 +150,18 @@ def _score(
         )
 
 
+def _start(features: str, tubelet: int) -> int:
+    """First time step a feature set covers: 1 where it needs the previous step, else 0."""
+    if features == "motion_diff" or (features.startswith("motion") and tubelet == 1):
+        return 1
+    return 0
+
+
 def _tasks_by_features(tubelet: int) -> dict[str, list[_Readout]]:
     """Group read-outs whose features are the same tensor, so each group costs one fit."""
-    same = {"motion": "pooled", "motion_patch": "patch"} if tubelet > 1 else {}
+    same = (
+        {"motion": "pooled", "motion_patch": "patch"} if tubelet > 1 else {"motion_diff": "motion"}
+    )
     groups: dict[str, list[_Readout]] = {}
     for task in READOUTS:
         groups.setdefault(same.get(task.features, task.features), []).append(task)
@@ -166,12 +185,11 @@ def run_state_probe(
             raise ValueError(f"splits lacks {split!r}: need train, val and test clips")
     tokens = {s: encode_clips(encode, splits[s].video, batch_size) for s in splits}
     feats = {s: state_features(tokens[s], tubelet) for s in tokens}
-    offset = 1 if tubelet == 1 else 0
     metrics: dict[str, float] = {}
     notes: dict[str, object] = {}
     position_readout: RidgeReadout | None = None
     for features, tasks in _tasks_by_features(tubelet).items():
-        start = offset if features.startswith("motion") else 0
+        start = _start(features, tubelet)
         labels, kept = [], []
         for task in tasks:
             y = {s: _labels(splits[s], tubelet, task.label, start) for s in splits}
@@ -224,9 +242,8 @@ def mean_state_baseline(
 ) -> dict[str, float]:
     """The constant predictor: every test step gets the training mean of its label."""
     metrics: dict[str, float] = {}
-    offset = 1 if tubelet == 1 else 0
     for task in READOUTS:
-        start = offset if task.features.startswith("motion") else 0
+        start = _start(task.features, tubelet)
         train = _labels(splits["train"], tubelet, task.label, start)
         truth = _labels(splits["test"], tubelet, task.label, start)
         pred = np.broadcast_to(_flat(train).mean(0), truth.shape)

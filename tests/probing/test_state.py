@@ -70,3 +70,21 @@ def test_state_probe_on_physics2d_pixels_runs_and_needs_all_splits():
     assert "skipped" in result.notes["visible_r2"]
     with pytest.raises(ValueError, match="'val'"):
         run_state_probe(encode, {"train": splits["train"], "test": splits["test"]}, 2)
+
+
+def test_velocity_from_two_time_steps_needs_the_difference_of_tubelet_tokens():
+    """Tubelet 2, tokens that hold only each step's position: a single token cannot give the
+    velocity, the difference of two consecutive tokens can."""
+
+    def encode(video: np.ndarray) -> torch.Tensor:
+        pos = video[:, :, 0, 0, :2].astype(np.float32) / 4  # (B, T, 2)
+        steps = pos.reshape(len(pos), -1, 2, 2).mean(2)  # position per tubelet of 2 frames
+        return torch.from_numpy(steps)[:, :, None, :]
+
+    splits = {"train": _linear_clips(60, 8, 0), "val": _linear_clips(20, 8, 1)}
+    splits["test"] = _linear_clips(30, 8, 2)
+    m = run_state_probe(encode, splits, tubelet=2, resamples=20).metrics
+    assert m["velocity_diff_r2"] > 0.98
+    assert m["velocity_r2"] < 0.8  # position alone only correlates with velocity here
+    mean = mean_state_baseline(splits, tubelet=2, resamples=20)
+    assert abs(mean["velocity_diff_r2"]) < 0.1
