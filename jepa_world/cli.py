@@ -151,11 +151,18 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> Any:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in TOOLS:
         run_tool(argv)
         return
-    build_cli(resolve_config_paths(argv))
+    argv = resolve_config_paths(argv)
+    if from_command_line:
+        # LightningCLI reads sys.argv itself, and DDP launchers re-run it in each child process.
+        sys.argv[1:] = argv
+        build_cli()
+    else:
+        build_cli(argv)
 
 
 if __name__ == "__main__":

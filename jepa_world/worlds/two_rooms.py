@@ -296,9 +296,12 @@ class TwoRoomsWalks:
     length ``N(step_mean, step_std)`` clipped to ``step_range``. A fraction ``door_fraction`` of
     the walks is routed through the door: their heading is also pulled (by ``steer_gain`` of the
     angle error per step) toward the door's near mouth, then, once level with the door, toward
-    its far mouth; after crossing they wander freely. A move blocked by a wall stops at the wall
-    and the heading reflects off it. ``actions[t]`` is the displacement asked at step ``t`` (the
-    wall may shorten the actual move); the last row is padding 0.
+    its far mouth; after crossing they wander freely. A move blocked by a wall stops at the wall;
+    with ``reflect`` the heading reflects off it, without it the walk keeps its heading (so it
+    keeps pushing into the wall until the von Mises turns take it away: the sustained contacts a
+    planner's samples are full of, which reflected walks never show). ``actions[t]`` is the
+    displacement asked at step ``t`` (the wall may shorten the actual move); the last row is
+    padding 0.
     """
 
     channels = 2
@@ -317,6 +320,7 @@ class TwoRoomsWalks:
         wall_range: Sequence[int] = (20, 44),
         door_range: Sequence[int] = (12, 52),
         sigma: float = SIGMA,
+        reflect: bool = True,
     ) -> None:
         check_range("frames", frames, 2, 10_000)
         check_range("walk_length", walk_length, frames, 100_000)
@@ -343,6 +347,7 @@ class TwoRoomsWalks:
         self.wall_range = (int(wall_range[0]), int(wall_range[1]))
         self.door_range = (int(door_range[0]), int(door_range[1]))
         self.sigma = float(sigma)
+        self.reflect = bool(reflect)
 
     def _draw(self, seeds: np.ndarray) -> dict[str, np.ndarray]:
         """All random draws of each walk, from ``default_rng(seed)`` of that walk alone."""
@@ -400,8 +405,9 @@ class TwoRoomsWalks:
             step = draws["lengths"][:, t, None] * np.stack([np.cos(heading), np.sin(heading)], -1)
             asked[:, t] = step
             pos[:, t + 1], hit_x, hit_y = _move(p, step, wall_x, door_y)
-            heading = np.where(hit_x, math.pi - heading, heading)
-            heading = _wrap(np.where(hit_y, -heading, heading))
+            if self.reflect:
+                heading = np.where(hit_x, math.pi - heading, heading)
+                heading = _wrap(np.where(hit_y, -heading, heading))
         return pos, asked
 
     def walks(self, seeds: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:

@@ -353,3 +353,25 @@ def test_walks_reject_invalid_params(params: dict, name: str) -> None:
 def test_walks_reject_negative_seeds() -> None:
     with pytest.raises(ValueError, match="seeds"):
         TwoRoomsWalks().generate([-1])
+
+
+def test_walks_without_reflection_keep_pushing_into_walls() -> None:
+    """reflect=False: same draws, same legal dynamics, but a blocked walk keeps its heading, so
+    its next asked move still points into the wall (reflected walks turn away at once)."""
+    seeds = np.arange(200)
+    plain, pushing = TwoRoomsWalks().walks(seeds), TwoRoomsWalks(reflect=False).walks(seeds)
+    pos, act = pushing["position"], pushing["actions"]
+    wall_x, door_y = pushing["wall_x"][:, None], pushing["door_y"][:, None]
+    np.testing.assert_allclose(pos[:, 1:], move(pos[:, :-1], act[:, :-1], wall_x, door_y))
+    _assert_legal_path(pos[:, :-1], pos[:, 1:], wall_x, door_y)
+    assert not np.allclose(plain["position"], pos)
+
+    def blocked_again(walks: dict[str, np.ndarray]) -> float:
+        """Share of blocked moves whose next move is blocked too."""
+        p, a = walks["position"], walks["actions"]
+        short = np.linalg.norm(p[:, 1:] - p[:, :-1], axis=-1) < 0.5 * np.linalg.norm(
+            a[:, :-1], axis=-1
+        )
+        return float((short[:, 1:] & short[:, :-1]).sum() / max(short[:, :-1].sum(), 1))
+
+    assert blocked_again(pushing) > blocked_again(plain) + 0.2
