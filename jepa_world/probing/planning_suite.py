@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from jepa_world.probing import planning as P
+from jepa_world.probing.suite import check_int
 
 __all__ = [
     "BASELINE_NAMES",
@@ -141,15 +142,6 @@ def _section(data: Any, key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
     return dict(data)
 
 
-def _int(key: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{key}={value!r} must be an int")
-    if value < low or (high is not None and value > high):
-        allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{key}={value!r} is out of range: allowed {allowed}")
-    return int(value)
-
-
 def _names(key: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)) or any(v not in allowed for v in value):
         raise ValueError(f"{key}={value!r} must be a list drawn from {list(allowed)}")
@@ -165,10 +157,10 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
         raise ValueError("missing key planning: a planning suite needs a 'planning' section")
     keys = ("episodes", "seed", "max_steps", "replan_every", "env", "planner", "baselines")
     sec = _section(top["planning"], "planning", (*keys, "budget", "plots"))
-    episodes = _int("planning.episodes", sec.get("episodes", 200), 1)
-    seed = _int("planning.seed", sec.get("seed", 0), 0, 2**63 - 2**32)
-    max_steps = _int("planning.max_steps", sec.get("max_steps", 200), 1)
-    replan_every = _int("planning.replan_every", sec.get("replan_every", 1), 1)
+    episodes = check_int("planning.episodes", sec.get("episodes", 200), 1)
+    seed = check_int("planning.seed", sec.get("seed", 0), 0, 2**63 - 2**32)
+    max_steps = check_int("planning.max_steps", sec.get("max_steps", 200), 1)
+    replan_every = check_int("planning.replan_every", sec.get("replan_every", 1), 1)
     env = _section(sec.get("env"), "planning.env", ("wall_range", "door_range", "sigma"))
     planner_kw = _section(sec.get("planner"), "planning.planner", ("name", *_PLANNER_FIELDS))
     planner = planner_kw.pop("name", "mppi")
@@ -196,9 +188,9 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
     baseline_episodes = (
         episodes
         if baseline_episodes is None
-        else _int("planning.baselines.episodes", baseline_episodes, 1)
+        else check_int("planning.baselines.episodes", baseline_episodes, 1)
     )
-    random_init_seed = _int(
+    random_init_seed = check_int(
         "planning.baselines.random_init_seed", base.get("random_init_seed", 0), 0
     )
     budget = _section(sec.get("budget"), "planning.budget", ("budgets", "episodes", "models"))
@@ -212,13 +204,13 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
         key = f"planning.budget.budgets[{i}]"
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise ValueError(f"{key}={pair!r} must be a [samples, iterations] pair")
-        pairs.append((_int(f"{key}[0]", pair[0], 1), _int(f"{key}[1]", pair[1], 1)))
-    budget_episodes = _int("planning.budget.episodes", budget.get("episodes", 20), 1)
+        pairs.append((check_int(f"{key}[0]", pair[0], 1), check_int(f"{key}[1]", pair[1], 1)))
+    budget_episodes = check_int("planning.budget.episodes", budget.get("episodes", 20), 1)
     models = _names(
         "planning.budget.models", budget.get("models", list(BUDGET_MODELS)), BUDGET_MODELS
     )
     plots = _section(sec.get("plots"), "planning.plots", ("episodes",))
-    plot_episodes = _int("planning.plots.episodes", plots.get("episodes", 16), 1)
+    plot_episodes = check_int("planning.plots.episodes", plots.get("episodes", 16), 1)
     name = top.get("name", "planning")
     if not isinstance(name, str) or not name:
         raise ValueError(f"name={name!r} must be a non-empty string")

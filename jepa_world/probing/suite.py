@@ -192,7 +192,7 @@ class _Section:
     def int(self, name: str, default: int | None, low: int, high: int | None = None) -> int | None:
         if not self.has(name):
             return default
-        return _check_int(self.key(name), self.data[name], low, high)
+        return check_int(self.key(name), self.data[name], low, high)
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         if not self.has(name):
@@ -234,7 +234,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _check_int(key: str, value: Any, low: int, high: int | None = None) -> int:
+def check_int(key: str, value: Any, low: int, high: int | None = None) -> int:
+    """Return ``value`` as int, or raise a ValueError naming ``key`` and the allowed range."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{key} must be an int, got {value!r}")
     if value < low or (high is not None and value > high):
@@ -245,10 +246,8 @@ def _check_int(key: str, value: Any, low: int, high: int | None = None) -> int:
 
 def _seed_range(section: _Section, name: str, count_key: str, min_count: int) -> SeedRange:
     sub = _Section(section.required(name), section.key(name), ("seed_start", count_key))
-    start = _check_int(
-        sub.key("seed_start"), sub.required("seed_start"), PROBE_SEED_START, MAX_SEED
-    )
-    count = _check_int(sub.key(count_key), sub.required(count_key), min_count, SEED_BLOCK)
+    start = check_int(sub.key("seed_start"), sub.required("seed_start"), PROBE_SEED_START, MAX_SEED)
+    count = check_int(sub.key(count_key), sub.required(count_key), min_count, SEED_BLOCK)
     return SeedRange(start, count)
 
 
@@ -259,7 +258,7 @@ def _horizons(section: _Section, name: str, default: tuple[int, ...] | None):
     key = section.key(name)
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
         raise ValueError(f"{key} must be a non-empty list of positive ints, got {value!r}")
-    out = tuple(_check_int(f"{key}[{i}]", v, 1, 4096) for i, v in enumerate(value))
+    out = tuple(check_int(f"{key}[{i}]", v, 1, 4096) for i, v in enumerate(value))
     if list(out) != sorted(set(out)):
         raise ValueError(f"{key}={list(out)} must be strictly increasing")
     return out
@@ -334,8 +333,8 @@ def _parse_voe(data: Any) -> VoESpec:
         ov = _Section(s.data["open_view"], "probes.voe.open_view", ("seed_start", "pairs", "kinds"))
         kinds = ov.names("kinds", OPEN_VIEW_KINDS, OPEN_VIEW_KINDS)
         open_view = SeedRange(
-            _check_int(ov.key("seed_start"), ov.required("seed_start"), PROBE_SEED_START, MAX_SEED),
-            _check_int(ov.key("pairs"), ov.required("pairs"), 1, SEED_BLOCK),
+            check_int(ov.key("seed_start"), ov.required("seed_start"), PROBE_SEED_START, MAX_SEED),
+            check_int(ov.key("pairs"), ov.required("pairs"), 1, SEED_BLOCK),
         )
     return VoESpec(
         world=_world(s, "intuitive"),
@@ -363,7 +362,7 @@ def _parse_baselines(data: Any) -> BaselineSpec:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise ValueError(f"baselines.random_init.seeds must be a list of ints, got {value!r}")
         seeds = tuple(
-            _check_int(f"baselines.random_init.seeds[{i}]", v, 0, 2**31 - 1)
+            check_int(f"baselines.random_init.seeds[{i}]", v, 0, 2**31 - 1)
             for i, v in enumerate(value)
         )
         if len(set(seeds)) < 5:

@@ -37,19 +37,11 @@ TINY = {
 
 
 @pytest.fixture(scope="module")
-def export(tmp_path_factory):
+def export(tmp_path_factory, tiny_action_jepa):
     """A tiny (untrained) ActionJEPA for 65x65 Two Rooms frames, exported."""
-    from jepa_world.action_module import ActionJEPA
     from jepa_world.hub import save_pretrained
 
-    torch.manual_seed(0)
-    model = ActionJEPA(
-        encoder_kwargs={"embed_dim": 8, "keypoints": 4, "width": 8, "depth": 0},
-        predictor_kwargs={"hidden": 16, "depth": 1},
-        frames=4,
-        rollout_steps=1,
-        idm_hidden=8,
-    )
+    model = tiny_action_jepa()
     with torch.no_grad():  # move the zero-initialised output layer: a model that does something
         model.action_predictor.net[-1].weight.normal_(std=0.1)
     return save_pretrained(model, tmp_path_factory.mktemp("export") / "encoder")
