@@ -186,14 +186,19 @@ class Predictor(nn.Module):
         steps: int,
         grid_hw: tuple[int, int],
         window: int | None = None,
+        chunk: int = 1,
     ) -> Tensor:
         """Forecast ``steps`` future time steps ``(B, steps, N, D)`` autoregressively.
 
-        ``context`` (B, Tc, N, D) holds encoder tokens of the observed steps. Each new step is
-        predicted from the last ``window`` steps (all when None) of context + earlier predictions,
-        placed at times 0..w-1 with the target at time w; no further frames are used.
+        ``context`` (B, Tc, N, D) holds encoder tokens of the observed steps. Each predictor call
+        forecasts the next ``chunk`` steps jointly (as a training forecast does: mask tokens at
+        times w..w+chunk-1) from the last ``window`` steps (all when None) of context + earlier
+        predictions placed at times 0..w-1; its forecasts are then fed back. No further frames
+        are used. ``chunk=1`` is the classic one-step roll-out; ``chunk`` = the trained forecast
+        span keeps every call inside what training showed the predictor.
         """
         check_int("steps", steps, 1)
+        check_int("chunk", chunk, 1)
         if context.ndim != 4 or context.shape[-1] != self.embed_dim:
             raise ValueError(
                 f"context must be (B, Tc, N, D={self.embed_dim}), got {tuple(context.shape)}"
@@ -207,22 +212,25 @@ class Predictor(nn.Module):
         if window is not None:
             check_int("window", window, 1, self.max_frames - 1)
         sequence = context
-        predictions = []
-        for _ in range(steps):
+        predictions: list[Tensor] = []
+        produced = 0
+        while produced < steps:
             recent = sequence if window is None else sequence[:, -window:]
             w = recent.shape[1]
-            if w + 1 > self.max_frames:
+            m = min(chunk, steps - produced)
+            if w + m > self.max_frames:
                 raise ValueError(
-                    f"roll-out needs {w + 1} time steps but max_frames={self.max_frames}; "
-                    "pass a window"
+                    f"roll-out needs {w + m} time steps ({w} context + {m} forecast) but "
+                    f"max_frames={self.max_frames}; pass a smaller window or chunk"
                 )
-            index = torch.arange((w + 1) * n, device=context.device)
-            step = self.forward(
-                recent.reshape(b, w * n, d), index[: w * n], index[w * n :], (w + 1, hp, wp)
-            )
-            predictions.append(step)
-            sequence = torch.cat([sequence, step.unsqueeze(1)], dim=1)
-        return torch.stack(predictions, dim=1)
+            index = torch.arange((w + m) * n, device=context.device)
+            out = self.forward(
+                recent.reshape(b, w * n, d), index[: w * n], index[w * n :], (w + m, hp, wp)
+            ).view(b, m, n, d)
+            predictions.append(out)
+            sequence = torch.cat([sequence, out], dim=1)
+            produced += m
+        return torch.cat(predictions, dim=1)
 
     def _resolve_grid(self, grid: tuple[int, int, int] | None) -> tuple[int, int, int]:
         if grid is None:

@@ -160,11 +160,18 @@ class ProbeModel:
         return pred.view(b, w - c, n, -1).float().cpu(), targets.float().cpu()
 
     @torch.inference_mode()
-    def rollout(self, context_video: np.ndarray | Tensor, steps: int, window: int | None) -> Tensor:
-        """Encode the context frames, roll the predictor ``steps`` steps: ``(B, steps, N, D)``."""
+    def rollout(
+        self,
+        context_video: np.ndarray | Tensor,
+        steps: int,
+        window: int | None,
+        chunk: int = 1,
+    ) -> Tensor:
+        """Encode the context frames, roll the predictor ``steps`` steps: ``(B, steps, N, D)``,
+        ``chunk`` steps per predictor call (see ``Predictor.rollout``)."""
         x = as_float_video(context_video, self.device)
         context = self.context_encoder.forward_features(x)
-        out = self.predictor.rollout(context, steps, self.grid_hw, window=window)
+        out = self.predictor.rollout(context, steps, self.grid_hw, window=window, chunk=chunk)
         return out.float().cpu()
 
 

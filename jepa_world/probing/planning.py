@@ -755,34 +755,88 @@ def run_episodes(
     max_steps: int = 200,
     replan_every: int = 1,
     env_kwargs: Mapping[str, Any] | None = None,
+    workers: int = 1,
 ) -> list[EpisodeResult]:
     """Episodes ``seed, seed + 1, ...`` of PROTOCOLS §1 "medium": ``env.reset(seed=seed + i)``
     draws the wall and door, and a start and goal in opposite rooms; the planner (default MPPI
     with :class:`PlannerConfig` defaults) and any random policy are reseeded with ``seed + i``.
     ``model_or_policy`` is a :class:`LatentModel`, a :class:`Policy`, or a baseline name:
     ``"true_dynamics"`` (the same planner on the simulator), ``"greedy"``, ``"random_actions"``.
-    """
-    from jepa_world.worlds.two_rooms import TwoRoomsEnv
 
+    ``workers > 1`` runs the episodes in that many forked processes of one torch thread each
+    (episodes are independent and reseeded, so the results do not depend on ``workers``; each
+    episode's timings are then those of one core).
+    """
     if not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"episodes={episodes!r}: must be an int >= 1")
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed={seed!r}: must be an int >= 0")
-    env = TwoRoomsEnv(max_episode_steps=max_steps, **dict(env_kwargs or {}))
-    results = []
-    for i in range(episodes):
-        env.reset(seed=seed + i)
-        controller = _episode_controller(model_or_policy, env)
-        episode_planner = None
-        if isinstance(controller, LatentModel):
-            planner = planner if planner is not None else create_planner("mppi")
-            episode_planner = planner
-            planner.reset(seed + i)
-        else:
-            controller.reset(seed + i)
-        results.append(run_episode(env, episode_planner, controller, None, max_steps, replan_every))
-    env.close()
-    return results
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers={workers!r}: must be an int >= 1")
+    planner = planner if planner is not None else create_planner("mppi")
+    job = _EpisodeJob(model_or_policy, seed, planner, max_steps, replan_every, env_kwargs)
+    workers = min(workers, episodes)
+    if workers == 1:
+        return job.run(range(episodes))
+    import multiprocessing
+
+    global _JOB
+    _JOB = job  # forked workers inherit it: the model is never pickled
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, _one_thread) as pool:
+            parts = pool.map(_run_job, [range(w, episodes, workers) for w in range(workers)])
+    finally:
+        _JOB = None
+    ordered: list[EpisodeResult | None] = [None] * episodes
+    for w, part in enumerate(parts):
+        ordered[w::workers] = part
+    return [r for r in ordered if r is not None]
+
+
+@dataclass
+class _EpisodeJob:
+    """Everything one episode needs besides its index, so that workers can run any subset."""
+
+    model_or_policy: Any
+    seed: int
+    planner: SamplingPlanner
+    max_steps: int
+    replan_every: int
+    env_kwargs: Mapping[str, Any] | None
+
+    def run(self, indices: Sequence[int]) -> list[EpisodeResult]:
+        from jepa_world.worlds.two_rooms import TwoRoomsEnv
+
+        env = TwoRoomsEnv(max_episode_steps=self.max_steps, **dict(self.env_kwargs or {}))
+        results = []
+        for i in indices:
+            env.reset(seed=self.seed + i)
+            controller = _episode_controller(self.model_or_policy, env)
+            episode_planner = None
+            if isinstance(controller, LatentModel):
+                episode_planner = self.planner
+                episode_planner.reset(self.seed + i)
+            else:
+                controller.reset(self.seed + i)
+            results.append(
+                run_episode(
+                    env, episode_planner, controller, None, self.max_steps, self.replan_every
+                )
+            )
+        env.close()
+        return results
+
+
+_JOB: _EpisodeJob | None = None
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _run_job(indices: Sequence[int]) -> list[EpisodeResult]:
+    assert _JOB is not None, "a worker started without its job"
+    return _JOB.run(indices)
 
 
 def summarize_episodes(results: Sequence[EpisodeResult]) -> dict[str, float | int | None]:
@@ -822,10 +876,11 @@ def evaluate_planning(
     max_steps: int = 200,
     replan_every: int = 1,
     env_kwargs: Mapping[str, Any] | None = None,
+    workers: int = 1,
 ) -> dict[str, float | int | None]:
     """Run :func:`run_episodes` and return exactly the :data:`METRIC_KEYS` metrics."""
     results = run_episodes(
-        model_or_policy, episodes, seed, planner, max_steps, replan_every, env_kwargs
+        model_or_policy, episodes, seed, planner, max_steps, replan_every, env_kwargs, workers
     )
     return summarize_episodes(results)
 

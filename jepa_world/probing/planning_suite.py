@@ -82,6 +82,7 @@ class PlanningSuite:
     budget_episodes: int
     budget_models: tuple[str, ...]
     plot_episodes: int
+    workers: int = 1
     source: str = "<dict>"
 
 
@@ -156,8 +157,10 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
     if "planning" not in top:
         raise ValueError("missing key planning: a planning suite needs a 'planning' section")
     keys = ("episodes", "seed", "max_steps", "replan_every", "env", "planner", "baselines")
-    sec = _section(top["planning"], "planning", (*keys, "budget", "plots"))
+    sec = _section(top["planning"], "planning", (*keys, "budget", "plots", "workers"))
     episodes = check_int("planning.episodes", sec.get("episodes", 200), 1)
+    workers = sec.get("workers", 1)
+    workers = _cpus() if workers is None else check_int("planning.workers", workers, 1)
     seed = check_int("planning.seed", sec.get("seed", 0), 0, 2**63 - 2**32)
     max_steps = check_int("planning.max_steps", sec.get("max_steps", 200), 1)
     replan_every = check_int("planning.replan_every", sec.get("replan_every", 1), 1)
@@ -232,8 +235,17 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
         budget_episodes=budget_episodes,
         budget_models=models,
         plot_episodes=plot_episodes,
+        workers=workers,
         source=source,
     )
+
+
+def _cpus() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _check_env(env: dict[str, Any]) -> None:
@@ -310,6 +322,7 @@ def _episodes(who: Any, suite: PlanningSuite, episodes: int, config: P.PlannerCo
         max_steps=suite.max_steps,
         replan_every=suite.replan_every,
         env_kwargs=suite.env,
+        workers=suite.workers,
     )
 
 
@@ -406,6 +419,7 @@ def _protocol(suite: PlanningSuite) -> dict[str, Any]:
         "baseline_episodes": suite.baseline_episodes,
         "max_steps": suite.max_steps,
         "replan_every": suite.replan_every,
+        "workers": suite.workers,
         "planner": suite.planner,
         "planner_config": asdict(suite.planner_config),
         "env": suite.env,

@@ -1,9 +1,11 @@
 """Roll-out probe: forecast with the predictor alone, read the forecast with the frame probe.
 
 From ``C`` context time steps (``C * tubelet`` frames, encoded by the context encoder) the
-predictor rolls forward ``max(horizons)`` steps autoregressively with no further frames. At each
-horizon ``k`` the per-patch position read-out of the state probe (fit on layer-normed target
-tokens, the space the predictor forecasts in) is applied to the forecast tokens.
+predictor rolls forward ``max(horizons)`` steps with no further frames: each call forecasts the
+next ``chunk`` steps jointly from the last ``window`` steps of context and earlier forecasts, and
+its forecasts are fed back (``chunk = 1``: one step per call). At each horizon ``k`` the per-patch
+position read-out of the state probe (fit on layer-normed target tokens, the space the predictor
+forecasts in) is applied to the forecast tokens.
 
 Reported per k (means over test clips, 95 % bootstrap intervals over clips):
 
@@ -16,11 +18,15 @@ Reported per k (means over test clips, 95 % bootstrap intervals over clips):
   the true future layer-normed target tokens; baselines ``copy_last`` (the true tokens of the last
   context step) and ``mean`` (the mean training token of each patch).
 
-True future tokens. The roll-out always forecasts "the step after a context window", so the true
-tokens of step ``t`` are the target encoder's tokens of ``t`` in the training-length window that
-starts ``C`` steps before it (``t`` at window position ``C``, exactly a horizon-1 training
-target); the copy-last tokens are those of step ``C - 1`` in the first window. Roll-out clips are
-``max(horizons) - 1 + W`` steps long so that every such window fits.
+True future tokens. A target token depends on the window the target encoder saw it in (temporal
+attention, position embeddings), so each forecast is compared with the token it was asked for:
+the call that forecast step ``C - 1 + k`` held ``w`` steps (context and forecasts) at window
+positions ``0 .. w - 1`` and put that step at position ``w + o`` (``o`` its place in the chunk),
+so its truth is the target encoder's token at position ``w + o`` of the training-length window
+of real frames that starts ``w + o`` steps before it: exactly a training target. With
+``chunk = 1`` every truth sits at position ``C`` (a horizon-1 target). The copy-last tokens are
+those of step ``C - 1`` in the first window. :func:`rollout_steps` gives the clip length that
+fits every such window.
 """
 
 from __future__ import annotations
@@ -36,7 +42,13 @@ from jepa_world.probing.metrics import bootstrap_ci
 from jepa_world.probing.model import ProbeModel
 from jepa_world.probing.ridge import RidgeReadout
 
-__all__ = ["RolloutResult", "rollout_baselines", "rollout_steps", "run_rollout_probe"]
+__all__ = [
+    "RolloutResult",
+    "rollout_baselines",
+    "rollout_steps",
+    "run_rollout_probe",
+    "truth_slots",
+]
 
 
 @dataclass
@@ -61,9 +73,43 @@ def _summarise(
     return out
 
 
-def rollout_steps(window_steps: int, horizons: tuple[int, ...]) -> int:
-    """Clip length in time steps that the roll-out probe needs (see the module docstring)."""
-    return max(horizons) - 1 + window_steps
+def truth_slots(
+    context_steps: int,
+    horizons: tuple[int, ...],
+    window: int | None = None,
+    chunk: int = 1,
+) -> list[tuple[int, int]]:
+    """``(window start, position)`` of each horizon's true token (see the module docstring).
+
+    Mirrors ``Predictor.rollout``: call ``j`` forecasts steps ``j * chunk ..`` after the context
+    from the last ``w = min(window, C + j * chunk)`` steps of the sequence.
+    """
+    c = context_steps
+    window = c if window is None else window
+    slots = []
+    for k in horizons:
+        j, o = divmod(int(k) - 1, chunk)
+        w = min(window, c + j * chunk)
+        step = c - 1 + int(k)  # absolute time step of the forecast
+        slots.append((step - (w + o), w + o))
+    return slots
+
+
+def rollout_steps(
+    window_steps: int,
+    horizons: tuple[int, ...],
+    context_steps: int | None = None,
+    window: int | None = None,
+    chunk: int = 1,
+) -> int:
+    """Clip length in time steps that the roll-out probe needs (see the module docstring).
+
+    With the defaults (one step per call, window = context) it is ``max(horizons) - 1 + W``.
+    """
+    if context_steps is None:
+        return max(horizons) - 1 + window_steps
+    starts = [s for s, _ in truth_slots(context_steps, horizons, window, chunk)]
+    return max(max(starts), 0) + window_steps
 
 
 def _check_length(clips: BallClips, tubelet: int, need: int) -> None:
@@ -86,21 +132,27 @@ def run_rollout_probe(
     batch_size: int = 32,
     resamples: int = 1000,
     seed: int = 0,
+    chunk: int = 1,
 ) -> RolloutResult:
     """Model roll-out errors and the latent baselines that live in this model's space."""
     tub, c, w = model.tubelet, context_steps, model.window_steps
     if not 1 <= c < w:
         raise ValueError(f"context_steps={c} is out of range: allowed [1, {w - 1}]")
-    _check_length(clips, tub, rollout_steps(w, horizons))
-    labels = step_labels(clips, tub)["position"]
     window = c if window is None else window
+    if window + chunk > w:
+        raise ValueError(
+            f"window={window} + chunk={chunk} forecasts past the {w}-step training window"
+        )
+    slots = truth_slots(c, horizons, window, chunk)
+    _check_length(clips, tub, rollout_steps(w, horizons, c, window, chunk))
+    labels = step_labels(clips, tub)["position"]
     ks = np.asarray(horizons)
-    starts = [int(k) - 1 for k in ks]  # step C - 1 + k sits at position C of window k - 1
+    starts = [s for s, _ in slots]
     encode = sorted(set(starts) | {0})
     pos_err, latent_err, copy_latent, mean_latent = [], [], [], []
     for i in range(0, len(clips), batch_size):
         video = clips.video[i : i + batch_size]
-        forecast = model.rollout(video[:, : c * tub], int(ks.max()), window)[:, ks - 1]
+        forecast = model.rollout(video[:, : c * tub], int(ks.max()), window, chunk)[:, ks - 1]
         per_batch = max(1, batch_size // len(encode))  # windows are encoded together
         windows = torch.cat(
             [
@@ -108,7 +160,9 @@ def run_rollout_probe(
                 for j in range(0, len(video), per_batch)
             ]
         )
-        future = windows[:, [encode.index(s) for s in starts], c]  # (b, H, N, D)
+        future = torch.stack(
+            [windows[:, encode.index(s), p] for s, p in slots], dim=1
+        )  # (b, H, N, D)
         last = windows[:, [encode.index(0)], c - 1]  # (b, 1, N, D): last context step
         latent_err.append((forecast - future).abs().mean(dim=(2, 3)).numpy())
         copy_latent.append((last - future).abs().mean(dim=(2, 3)).numpy())

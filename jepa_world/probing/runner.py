@@ -83,7 +83,9 @@ class _Run:
             spec = suite.rollout
             c = spec.context_steps or model.context_steps
             params = self.world_params("probes.rollout", spec.world_params, ("frames",))
-            params["frames"] = rollout_steps(model.window_steps, spec.horizons) * model.tubelet
+            window, chunk = spec.window or c, _rollout_chunk(spec, model)
+            steps = rollout_steps(model.window_steps, spec.horizons, c, window, chunk)
+            params["frames"] = steps * model.tubelet
             worlds["rollout"] = self._try_world("probes.rollout", "physics2d", params, create_world)
             if not 1 <= c < model.window_steps:
                 raise ValueError(
@@ -91,12 +93,11 @@ class _Run:
                     f"[1, {model.window_steps - 1}] for a model trained on "
                     f"{model.window_steps} steps"
                 )
-            window = spec.window or c
-            max_frames = model.predictor.config.get("max_frames", 64)
-            if window + 1 > max_frames:
+            if window + chunk > model.window_steps:
                 raise ValueError(
-                    f"probes.rollout.window={window} needs {window + 1} predictor steps but the "
-                    f"predictor supports max_frames={max_frames}"
+                    f"probes.rollout.window={window} + chunk={chunk} must fit the model's "
+                    f"{model.window_steps}-step training window (each forecast is compared with "
+                    "the target of the window it was made for)"
                 )
         if suite.voe is not None:
             params = self.world_params("probes.voe", suite.voe.world_params, ())
@@ -186,7 +187,12 @@ class _Run:
         clips = make_ball_clips(params, frames, size, spec.test.seeds())
         self.timing["rollout/data_s"] = time.perf_counter() - t0
         boot = {"resamples": suite.bootstrap_resamples, "seed": suite.bootstrap_seed}
-        common = {"horizons": spec.horizons, "window": spec.window, "batch_size": suite.batch_size}
+        common = {
+            "horizons": spec.horizons,
+            "window": spec.window,
+            "chunk": _rollout_chunk(spec, model),
+            "batch_size": suite.batch_size,
+        }
         t0 = time.perf_counter()
         state = self.state_result
         result = run_rollout_probe(
@@ -237,6 +243,7 @@ class _Run:
             "horizons_steps": list(spec.horizons),
             "frames_per_step": model.tubelet,
             "window": spec.window or c,
+            "chunk": common["chunk"],
             "frame_probe": "the state probe's per-patch position read-out",
             "latent_err": "mean |forecast - true layer-normed target tokens| over tokens, dims",
             "true_future": "target tokens of step t encoded in the training-length window that "
@@ -369,6 +376,12 @@ class _Run:
 # ---------------------------------------------------------------------- helpers
 def _range(r) -> list[int]:
     return [r.start, r.stop]
+
+
+def _rollout_chunk(spec: Any, model: ProbeModel) -> int:
+    """Steps per predictor call: the suite's, else the span the model was trained to forecast."""
+    c = spec.context_steps or model.context_steps
+    return spec.chunk or max(1, model.window_steps - c)
 
 
 def _strip(metrics: Mapping[str, float], prefix: str) -> dict[str, float]:

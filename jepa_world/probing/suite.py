@@ -89,6 +89,7 @@ class RolloutSpec:
     horizons: tuple[int, ...] = (1, 2, 4, 8, 16)
     context_steps: int | None = None  # None: the model's training context
     window: int | None = None  # None: the context length (what the predictor was trained on)
+    chunk: int | None = None  # steps per predictor call; None: the trained forecast span
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,7 @@ def _parse_rollout(data: Any) -> RolloutSpec:
     s = _Section(
         data,
         "probes.rollout",
-        ("world", "world_params", "test", "horizons", "context_steps", "window"),
+        ("world", "world_params", "test", "horizons", "context_steps", "window", "chunk"),
     )
     return RolloutSpec(
         world=_world(s, "physics2d"),
@@ -300,6 +301,7 @@ def _parse_rollout(data: Any) -> RolloutSpec:
         horizons=_horizons(s, "horizons", (1, 2, 4, 8, 16)),
         context_steps=s.int("context_steps", None, 1, 4096),
         window=s.int("window", None, 1, 4096),
+        chunk=s.int("chunk", None, 1, 4096),
     )
 
 

@@ -296,12 +296,12 @@ class TwoRoomsWalks:
     length ``N(step_mean, step_std)`` clipped to ``step_range``. A fraction ``door_fraction`` of
     the walks is routed through the door: their heading is also pulled (by ``steer_gain`` of the
     angle error per step) toward the door's near mouth, then, once level with the door, toward
-    its far mouth; after crossing they wander freely. A move blocked by a wall stops at the wall;
-    with ``reflect`` the heading reflects off it, without it the walk keeps its heading (so it
-    keeps pushing into the wall until the von Mises turns take it away: the sustained contacts a
-    planner's samples are full of, which reflected walks never show). ``actions[t]`` is the
-    displacement asked at step ``t`` (the wall may shorten the actual move); the last row is
-    padding 0.
+    its far mouth; after crossing they wander freely. A move blocked by a wall stops at the wall
+    and the heading reflects off it, except in a fraction ``push_fraction`` of the walks, which
+    keep their heading (so they keep pushing into the wall until the von Mises turns take them
+    away: the sustained contacts a planner's samples are full of, which reflected walks rarely
+    show). ``actions[t]`` is the displacement asked at step ``t`` (the wall may shorten the actual
+    move); the last row is padding 0.
     """
 
     channels = 2
@@ -320,7 +320,7 @@ class TwoRoomsWalks:
         wall_range: Sequence[int] = (20, 44),
         door_range: Sequence[int] = (12, 52),
         sigma: float = SIGMA,
-        reflect: bool = True,
+        push_fraction: float = 0.0,
     ) -> None:
         check_range("frames", frames, 2, 10_000)
         check_range("walk_length", walk_length, frames, 100_000)
@@ -333,6 +333,7 @@ class TwoRoomsWalks:
         check_interval("wall_range", wall_range, *WALL_X_LIMITS)
         check_interval("door_range", door_range, *DOOR_Y_LIMITS)
         check_range("sigma", sigma, 0.3, 5.0)
+        check_range("push_fraction", push_fraction, 0.0, 1.0)
         for name, pair in (("wall_range", wall_range), ("door_range", door_range)):
             if any(int(v) != v for v in pair):
                 raise ValueError(f"{name}={tuple(pair)!r} must hold whole pixel indices")
@@ -347,7 +348,7 @@ class TwoRoomsWalks:
         self.wall_range = (int(wall_range[0]), int(wall_range[1]))
         self.door_range = (int(door_range[0]), int(door_range[1]))
         self.sigma = float(sigma)
-        self.reflect = bool(reflect)
+        self.push_fraction = float(push_fraction)
 
     def _draw(self, seeds: np.ndarray) -> dict[str, np.ndarray]:
         """All random draws of each walk, from ``default_rng(seed)`` of that walk alone."""
@@ -355,11 +356,13 @@ class TwoRoomsWalks:
         u = np.empty((n, 7))
         turns = np.empty((n, moves))
         lengths = np.empty((n, moves))
+        push = np.empty(n)
         for i, seed in enumerate(seeds):
             rng = np.random.default_rng(int(seed))
             u[i] = rng.random(7)
             turns[i] = rng.vonmises(0.0, self.turn_concentration, moves)
             lengths[i] = rng.normal(self.step_mean, self.step_std, moves)
+            push[i] = rng.random()  # drawn last: the other draws do not depend on push_fraction
         w0, w1 = self.wall_range
         d0, d1 = self.door_range
         wall_x = w0 + np.minimum(np.floor(u[:, 0] * (w1 - w0 + 1)), w1 - w0)
@@ -378,6 +381,7 @@ class TwoRoomsWalks:
             "heading": 2 * math.pi * u[:, 6] - math.pi,
             "turns": turns,
             "lengths": np.clip(lengths, *self.step_range),
+            "reflect": push >= self.push_fraction,
         }
 
     def _simulate(self, draws: dict[str, np.ndarray], frames: int) -> tuple[np.ndarray, ...]:
@@ -405,9 +409,10 @@ class TwoRoomsWalks:
             step = draws["lengths"][:, t, None] * np.stack([np.cos(heading), np.sin(heading)], -1)
             asked[:, t] = step
             pos[:, t + 1], hit_x, hit_y = _move(p, step, wall_x, door_y)
-            if self.reflect:
-                heading = np.where(hit_x, math.pi - heading, heading)
-                heading = _wrap(np.where(hit_y, -heading, heading))
+            hit_x &= draws["reflect"]
+            hit_y &= draws["reflect"]
+            heading = np.where(hit_x, math.pi - heading, heading)
+            heading = _wrap(np.where(hit_y, -heading, heading))
         return pos, asked
 
     def walks(self, seeds: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:

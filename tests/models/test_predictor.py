@@ -97,6 +97,30 @@ def test_rollout_shapes_and_first_step_matches_forward():
     assert torch.isfinite(windowed).all()
 
 
+def test_chunked_rollout_is_the_training_forecast_then_feeds_it_back():
+    """chunk=2 forecasts two steps jointly from the real context (exactly the training-shaped
+    call), then forecasts the next two from its own forecast (window 2)."""
+    model = scrambled(predictor())
+    context = torch.randn(2, 2, 4, D)
+    out = model.rollout(context, steps=4, grid_hw=(2, 2), window=2, chunk=2)
+    assert out.shape == (2, 4, 4, D)
+    index = torch.arange(16)
+    joint = model(context.reshape(2, 8, D), index[:8], index[8:], GRID).view(2, 2, 4, D)
+    torch.testing.assert_close(out[:, :2], joint)
+    again = model(joint.reshape(2, 8, D), index[:8], index[8:], GRID).view(2, 2, 4, D)
+    torch.testing.assert_close(out[:, 2:], again)
+    # one step at a time differs from the joint forecast beyond the first step
+    single = model.rollout(context, steps=2, grid_hw=(2, 2), window=2)
+    torch.testing.assert_close(single[:, 0], joint[:, 0])
+    assert not torch.allclose(single[:, 1], joint[:, 1])
+    # an odd remainder is forecast as a shorter last chunk
+    assert model.rollout(context, steps=3, grid_hw=(2, 2), window=2, chunk=2).shape[1] == 3
+    with pytest.raises(ValueError, match="chunk"):
+        model.rollout(context, steps=2, grid_hw=(2, 2), chunk=0)
+    with pytest.raises(ValueError, match="smaller window or chunk"):
+        model.rollout(context, steps=64, grid_hw=(2, 2), window=2, chunk=64)
+
+
 def test_rollout_needs_a_window_beyond_max_frames():
     model = create_predictor(D, depth=1, pred_dim=16, num_heads=2, max_frames=3)
     with pytest.raises(ValueError, match="max_frames=3"):

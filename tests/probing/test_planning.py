@@ -30,6 +30,13 @@ class Additive:
         return z0[:, None, :] + actions.cumsum(dim=1)
 
 
+class PositionAdditive(Additive):
+    """z' = z + a on the agent's position read off a Two Rooms observation (walls ignored)."""
+
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(P.agent_position(obs)).float()
+
+
 class Spy(Additive):
     """Records every action sequence the planner asks the model to roll out."""
 
@@ -312,6 +319,22 @@ def test_evaluate_planning_writes_every_documented_key():
     assert metrics["planning/steps_to_success"] is None
     with pytest.raises(ValueError, match="unknown baseline"):
         P.evaluate_planning("oracle", episodes=1)
+
+
+def test_episodes_in_worker_processes_match_one_process():
+    """Episodes are reseeded one by one, so splitting them over forked workers changes nothing
+    but the wall time (a learned model included: it is inherited, not pickled)."""
+    planner = P.create_planner("mppi", horizon=4, samples=8, iterations=2, elites=2)
+    model = PositionAdditive()
+    for who in ("true_dynamics", "random_actions", model):
+        one = P.run_episodes(who, episodes=5, seed=11, planner=planner, max_steps=6)
+        two = P.run_episodes(who, episodes=5, seed=11, planner=planner, max_steps=6, workers=2)
+        assert [r.wall_x for r in one] == [r.wall_x for r in two]
+        for a, b in zip(one, two, strict=True):
+            np.testing.assert_array_equal(a.path, b.path)
+            np.testing.assert_array_equal(a.actions, b.actions)
+    with pytest.raises(ValueError, match="workers=0"):
+        P.run_episodes("greedy", episodes=1, workers=0)
 
 
 def _result(success, final, steps):

@@ -109,6 +109,7 @@ def _with(path: str, value):
         ("planning.baselines.names", ["oracle"], "planning.baselines.names"),
         ("planning.env.wall_range", [2, 60], "planning.env: wall_range"),
         ("planning.budget.budgets", [[4]], r"planning.budget.budgets\[0\]"),
+        ("planning.workers", 0, r"planning.workers=0 is out of range: allowed >= 1"),
     ],
 )
 def test_malformed_suite_names_the_key(path, value, message):

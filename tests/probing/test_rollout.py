@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from jepa_world.probing.clips import BallClips, make_ball_clips
-from jepa_world.probing.rollout import rollout_baselines, rollout_steps, run_rollout_probe
+from jepa_world.probing.rollout import (
+    rollout_baselines,
+    rollout_steps,
+    run_rollout_probe,
+    truth_slots,
+)
 from jepa_world.probing.state import run_state_probe
 
 
@@ -62,3 +67,41 @@ def test_model_rollout_reports_every_horizon(tiny_probe_model):
     assert result.per_clip["latent_err"].shape == (5, 3)
     with pytest.raises(ValueError, match="time steps"):
         run_rollout_probe(m, splits["test"], state.position_readout, state.token_mean, 2, (1, 8))
+
+
+def test_truth_slots_by_hand():
+    # one step per call: every truth is a horizon-1 target (position C of window k - 1)
+    assert truth_slots(2, (1, 2, 4)) == [(0, 2), (1, 2), (3, 2)]
+    assert rollout_steps(4, (1, 2, 4)) == rollout_steps(4, (1, 2, 4), 2) == 7
+    # two steps per call, window 2: steps 2, 3 at positions 2, 3 of window 0; step 5 is the
+    # second of the second call, made from steps 2, 3 at positions 0, 1 -> position 3 of window 2
+    assert truth_slots(2, (1, 2, 4), window=2, chunk=2) == [(0, 2), (0, 3), (2, 3)]
+    assert rollout_steps(4, (1, 2, 4), 2, 2, 2) == 6
+    # a window longer than the context grows with the forecasts until it is full
+    assert truth_slots(1, (1, 2, 3), window=2, chunk=1) == [(0, 1), (0, 2), (1, 2)]
+
+
+def test_chunked_rollout_first_chunk_is_scored_against_training_targets(tiny_probe_model):
+    """With chunk = W - C, the first chunk is exactly a training forecast, so its latent error is
+    the one of ``forecast_windows`` against the window's own targets."""
+    m = tiny_probe_model
+    c, horizons = 2, (1, 2, 4)
+    chunk = m.window_steps - c
+    params = {"occluders": (0, 0)}
+    splits = {
+        "train": make_ball_clips(params, m.frames, m.size, range(100, 112)),
+        "val": make_ball_clips(params, m.frames, m.size, range(200, 204)),
+        "test": make_ball_clips(params, m.frames, m.size, range(300, 306)),
+    }
+    state = run_state_probe(m.targets, splits, m.tubelet, resamples=20)
+    frames = rollout_steps(m.window_steps, horizons, c, c, chunk) * m.tubelet
+    clips = make_ball_clips(params, frames, m.size, range(400, 405))
+    result = run_rollout_probe(
+        m, clips, state.position_readout, state.token_mean, c, horizons, chunk=chunk,
+        resamples=20,
+    )  # fmt: skip
+    pred, targets = m.forecast_windows(clips.video[:, : m.frames], c)
+    expected = (pred - targets[:, c:]).abs().mean(dim=(2, 3)).numpy()  # steps C, C + 1
+    np.testing.assert_allclose(result.per_clip["latent_err"][:, :2], expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="past the 4-step training window"):
+        run_rollout_probe(m, clips, state.position_readout, state.token_mean, c, horizons, chunk=3)

@@ -129,3 +129,7 @@ def test_bad_world_params_fail_before_clips_are_made(tiny_model_dir, monkeypatch
     suite["probes"]["state"]["world_params"] = {"size": 32}
     with pytest.raises(ValueError, match="probes.state.world_params.size=32 differs"):
         runner.run_suite(tiny_model_dir, suite)
+    suite = tiny_suite()
+    suite["probes"]["rollout"]["chunk"] = 3  # 2 context steps + 3 > the 4-step window
+    with pytest.raises(ValueError, match=r"probes.rollout.window=2 \+ chunk=3 must fit"):
+        runner.run_suite(tiny_model_dir, suite)

@@ -355,23 +355,32 @@ def test_walks_reject_negative_seeds() -> None:
         TwoRoomsWalks().generate([-1])
 
 
-def test_walks_without_reflection_keep_pushing_into_walls() -> None:
-    """reflect=False: same draws, same legal dynamics, but a blocked walk keeps its heading, so
-    its next asked move still points into the wall (reflected walks turn away at once)."""
+def test_pushing_walks_keep_pushing_into_walls() -> None:
+    """push_fraction=1: same draws, same legal dynamics, but a blocked walk keeps its heading, so
+    its next asked move still points into the wall (reflected walks turn away at once); a
+    fraction in between mixes the two kinds walk by walk, leaving the other draws unchanged."""
     seeds = np.arange(200)
-    plain, pushing = TwoRoomsWalks().walks(seeds), TwoRoomsWalks(reflect=False).walks(seeds)
+    plain, pushing = TwoRoomsWalks().walks(seeds), TwoRoomsWalks(push_fraction=1.0).walks(seeds)
     pos, act = pushing["position"], pushing["actions"]
     wall_x, door_y = pushing["wall_x"][:, None], pushing["door_y"][:, None]
     np.testing.assert_allclose(pos[:, 1:], move(pos[:, :-1], act[:, :-1], wall_x, door_y))
     _assert_legal_path(pos[:, :-1], pos[:, 1:], wall_x, door_y)
     assert not np.allclose(plain["position"], pos)
 
-    def blocked_again(walks: dict[str, np.ndarray]) -> float:
-        """Share of blocked moves whose next move is blocked too."""
+    def blocked(walks: dict[str, np.ndarray]) -> np.ndarray:
         p, a = walks["position"], walks["actions"]
-        short = np.linalg.norm(p[:, 1:] - p[:, :-1], axis=-1) < 0.5 * np.linalg.norm(
+        return np.linalg.norm(p[:, 1:] - p[:, :-1], axis=-1) < 0.5 * np.linalg.norm(
             a[:, :-1], axis=-1
         )
+
+    def blocked_again(walks: dict[str, np.ndarray]) -> float:
+        """Share of blocked moves whose next move is blocked too."""
+        short = blocked(walks)
         return float((short[:, 1:] & short[:, :-1]).sum() / max(short[:, :-1].sum(), 1))
 
     assert blocked_again(pushing) > blocked_again(plain) + 0.2
+    mixed = TwoRoomsWalks(push_fraction=0.5).walks(seeds)
+    same_as_plain = (mixed["position"] == plain["position"]).all(axis=(1, 2))
+    same_as_pushing = (mixed["position"] == pushing["position"]).all(axis=(1, 2))
+    assert (same_as_plain | same_as_pushing).all()
+    assert 0.3 < blocked(mixed).mean() / blocked(pushing).mean() < 0.7
