@@ -5,8 +5,11 @@ simulator as the model (``true_dynamics``, the baseline) and, when ``--model DIR
 that exported world model; prints one line each and, last, one JSON dict with ms per plan, seconds
 per step and their ratio. The model folder must load with ``jepa_world.load_world_model`` into
 something with ``encode(obs)`` and ``rollout(z0, actions)`` (an action-conditioned export).
+``--workers N`` (N > 1) also runs the same episodes in N worker processes (what the planning
+suite's ``workers`` key does) and reports the wall-time speed-up against one process.
 
 Run: OMP_NUM_THREADS=1 python benchmarks/planning.py [--model DIR] [--planner mppi] [--steps 20]
+     [--workers 2]
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ import torch  # noqa: E402
 from jepa_world.probing import planning as P  # noqa: E402
 
 
-def time_episodes(model_or_name, planner, episodes: int, steps: int, seed: int) -> dict:
-    """ms per plan and s per environment step over ``episodes`` short MPC episodes."""
+def time_episodes(
+    model_or_name, planner, episodes: int, steps: int, seed: int, workers: int = 1
+) -> dict:
+    """ms per plan and wall s per environment step over ``episodes`` short MPC episodes."""
     began = time.perf_counter()
-    results = P.run_episodes(model_or_name, episodes, seed, planner, max_steps=steps)
+    results = P.run_episodes(
+        model_or_name, episodes, seed, planner, max_steps=steps, workers=workers
+    )
     wall = time.perf_counter() - began
     plans = sum(r.plans for r in results)
     return {
@@ -61,6 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=20, help="MPC steps (plans) per episode")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="also time N worker processes")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     config = P.PlannerConfig(
@@ -94,6 +102,16 @@ def main(argv: list[str] | None = None) -> dict:
         result["model_vs_true_dynamics"] = round(
             timings["model"]["ms_per_plan"] / timings["true_dynamics"]["ms_per_plan"], 2
         )
+    if args.workers > 1:
+        for name, who in runs.items():
+            t = time_episodes(who, planner, args.episodes, args.steps, args.seed, args.workers)
+            speedup = timings[name]["seconds_per_step"] / t["seconds_per_step"]
+            print(
+                f"{name}, {args.workers} workers: {t['seconds_per_step']:.3f} s per step, "
+                f"{speedup:.2f}x the wall-time speed of one process"
+            )
+            result[f"{name}_workers_speedup"] = round(speedup, 2)
+        result["workers"] = args.workers
     print(json.dumps(result))
     return result
 
