@@ -7,6 +7,8 @@ data in subclass mode, so any key can be overridden on the command line). ``worl
 
 from __future__ import annotations
 
+import ctypes
+import os
 import sys
 from importlib import resources
 from pathlib import Path
@@ -150,12 +152,34 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> Any:
     return JepaLightningCLI(args=args, run=run)
 
 
+def keep_large_allocations_on_the_heap() -> bool:
+    """Serve every allocation from glibc's heap and keep freed memory for reuse.
+
+    glibc maps allocations above its mmap threshold (at most 32 MiB) straight from the OS and
+    unmaps them on free, so a training step whose activations are that large faults in fresh
+    pages on every step. Measured on 2 CPU cores, 30 Two Rooms training steps: 77.2 s wall, 62.8 s
+    system time, 17.5 M page faults by default; 36.7 s, 3.1 s, 0.6 M with this. Linux/glibc
+    only; ``JEPA_WORLD_SYSTEM_MALLOC=1`` keeps the defaults. Returns whether it applied.
+    """
+    if os.environ.get("JEPA_WORLD_SYSTEM_MALLOC") == "1" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc
+        return False
+    m_trim_threshold, m_mmap_max = -1, -4  # <malloc.h>
+    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+
 def main(argv: list[str] | None = None) -> None:
     from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in TOOLS:
         run_tool(argv)
         return
+    if from_command_line:
+        keep_large_allocations_on_the_heap()
     argv = resolve_config_paths(argv)
     if from_command_line:
         # LightningCLI reads sys.argv itself, and DDP launchers re-run it in each child process.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PIL import Image
 
-from jepa_world.cli import main
+from jepa_world.cli import keep_large_allocations_on_the_heap, main
 from jepa_world.worlds import WORLDS
 
 
@@ -63,3 +65,13 @@ def test_recipes_list_and_show(capsys):
     assert "class_path: jepa_world.module.JEPA" in shown
     with pytest.raises(SystemExit, match="unknown recipe"):
         main(["recipes", "show", "nope"])
+
+
+def test_malloc_tuning_applies_on_glibc_and_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("JEPA_WORLD_SYSTEM_MALLOC", "1")
+    assert keep_large_allocations_on_the_heap() is False
+    monkeypatch.delenv("JEPA_WORLD_SYSTEM_MALLOC")
+    if sys.platform.startswith("linux"):
+        assert keep_large_allocations_on_the_heap() is True
+        # memory served from the heap works as usual
+        assert bytearray(64 << 20)[-1] == 0
