@@ -98,16 +98,14 @@ def truth_slots(
 def rollout_steps(
     window_steps: int,
     horizons: tuple[int, ...],
-    context_steps: int | None = None,
+    context_steps: int = 1,
     window: int | None = None,
     chunk: int = 1,
 ) -> int:
     """Clip length in time steps that the roll-out probe needs (see the module docstring).
 
-    With the defaults (one step per call, window = context) it is ``max(horizons) - 1 + W``.
+    With one step per call and window = context it is ``max(horizons) - 1 + W`` for any context.
     """
-    if context_steps is None:
-        return max(horizons) - 1 + window_steps
     starts = [s for s, _ in truth_slots(context_steps, horizons, window, chunk)]
     return max(max(starts), 0) + window_steps
 

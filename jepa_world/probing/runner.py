@@ -246,8 +246,9 @@ class _Run:
             "chunk": common["chunk"],
             "frame_probe": "the state probe's per-patch position read-out",
             "latent_err": "mean |forecast - true layer-normed target tokens| over tokens, dims",
-            "true_future": "target tokens of step t encoded in the training-length window that "
-            "starts C steps before t (t at window position C, like a horizon-1 training target)",
+            "true_future": "target tokens of step t at the window position the forecast of t was "
+            "made for, in the training-length window of real frames that puts t there (chunk 1: "
+            "position C, a horizon-1 training target)",
             "intervals": "95% percentile bootstrap over test clips",
         }
 

@@ -46,18 +46,27 @@ def test_position_baselines_by_hand():
         rollout_baselines(clips, 1, 2, np.zeros(2), (1, 11))
 
 
-def test_model_rollout_reports_every_horizon(tiny_probe_model):
+PARAMS = {"occluders": (0, 0)}
+
+
+@pytest.fixture(scope="module")
+def tiny_state(tiny_probe_model):
+    """The tiny model's state probe (its position read-out reads the forecasts) and test clips."""
     m = tiny_probe_model
-    horizons = (1, 2, 4)
-    params = {"occluders": (0, 0)}
     splits = {
-        "train": make_ball_clips(params, m.frames, m.size, range(100, 112)),
-        "val": make_ball_clips(params, m.frames, m.size, range(200, 204)),
-        "test": make_ball_clips(params, m.frames, m.size, range(300, 306)),
+        "train": make_ball_clips(PARAMS, m.frames, m.size, range(100, 112)),
+        "val": make_ball_clips(PARAMS, m.frames, m.size, range(200, 204)),
+        "test": make_ball_clips(PARAMS, m.frames, m.size, range(300, 306)),
     }
-    state = run_state_probe(m.targets, splits, m.tubelet, resamples=20)
+    return run_state_probe(m.targets, splits, m.tubelet, resamples=20), splits["test"]
+
+
+def test_model_rollout_reports_every_horizon(tiny_probe_model, tiny_state):
+    m = tiny_probe_model
+    state, test_clips = tiny_state
+    horizons = (1, 2, 4)
     frames = rollout_steps(m.window_steps, horizons) * m.tubelet
-    clips = make_ball_clips(params, frames, m.size, range(400, 405))
+    clips = make_ball_clips(PARAMS, frames, m.size, range(400, 405))
     result = run_rollout_probe(
         m, clips, state.position_readout, state.token_mean, 2, horizons, resamples=20
     )
@@ -66,7 +75,7 @@ def test_model_rollout_reports_every_horizon(tiny_probe_model):
             assert np.isfinite(result.metrics[f"{key}@{k}"])
     assert result.per_clip["latent_err"].shape == (5, 3)
     with pytest.raises(ValueError, match="time steps"):
-        run_rollout_probe(m, splits["test"], state.position_readout, state.token_mean, 2, (1, 8))
+        run_rollout_probe(m, test_clips, state.position_readout, state.token_mean, 2, (1, 8))
 
 
 def test_truth_slots_by_hand():
@@ -81,21 +90,17 @@ def test_truth_slots_by_hand():
     assert truth_slots(1, (1, 2, 3), window=2, chunk=1) == [(0, 1), (0, 2), (1, 2)]
 
 
-def test_chunked_rollout_first_chunk_is_scored_against_training_targets(tiny_probe_model):
+def test_chunked_rollout_first_chunk_is_scored_against_training_targets(
+    tiny_probe_model, tiny_state
+):
     """With chunk = W - C, the first chunk is exactly a training forecast, so its latent error is
     the one of ``forecast_windows`` against the window's own targets."""
     m = tiny_probe_model
     c, horizons = 2, (1, 2, 4)
     chunk = m.window_steps - c
-    params = {"occluders": (0, 0)}
-    splits = {
-        "train": make_ball_clips(params, m.frames, m.size, range(100, 112)),
-        "val": make_ball_clips(params, m.frames, m.size, range(200, 204)),
-        "test": make_ball_clips(params, m.frames, m.size, range(300, 306)),
-    }
-    state = run_state_probe(m.targets, splits, m.tubelet, resamples=20)
+    state = tiny_state[0]
     frames = rollout_steps(m.window_steps, horizons, c, c, chunk) * m.tubelet
-    clips = make_ball_clips(params, frames, m.size, range(400, 405))
+    clips = make_ball_clips(PARAMS, frames, m.size, range(400, 405))
     result = run_rollout_probe(
         m, clips, state.position_readout, state.token_mean, c, horizons, chunk=chunk,
         resamples=20,
