@@ -7,18 +7,27 @@ import torch
 
 from jepa_world.models import ACTION_PREDICTORS, create_action_predictor
 
-KINDS = sorted(ACTION_PREDICTORS)
-SMALL = {"mlp": {"hidden": 32}, "gru": {"hidden": 32}, "transformer": {"dim": 16, "depth": 1}}
+SMALL = {
+    "mlp": {"kind": "mlp", "hidden": 32},
+    "mlp_gated": {"kind": "mlp", "hidden": 32, "gated": True},
+    "gru": {"kind": "gru", "hidden": 32},
+    "transformer": {"kind": "transformer", "dim": 16, "depth": 1},
+}
+KINDS = sorted(SMALL)  # every kind, and every variant that changes the maths
 
 
 def build(kind: str, latent_dim: int = 6, action_dim: int = 2, **kw):
     torch.manual_seed(0)
     predictor = create_action_predictor(
-        kind, latent_dim=latent_dim, action_dim=action_dim, **{**SMALL[kind], **kw}
+        latent_dim=latent_dim, action_dim=action_dim, **{**SMALL[kind], **kw}
     )
     for p in predictor.parameters():  # the output layer starts at zero: make it do something
         torch.nn.init.normal_(p, std=0.3)
     return predictor.eval()
+
+
+def test_every_kind_is_checked():
+    assert {v["kind"] for v in SMALL.values()} == set(ACTION_PREDICTORS)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -34,7 +43,7 @@ def test_shapes_and_config_rebuild(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_untrained_predictor_copies_the_last_latent(kind):
-    predictor = create_action_predictor(kind, latent_dim=6, action_dim=2, **SMALL[kind])
+    predictor = create_action_predictor(latent_dim=6, action_dim=2, **SMALL[kind])
     z0 = torch.randn(2, 6)
     out = predictor.rollout(z0, torch.randn(2, 4, 2))
     assert torch.equal(out, z0[:, None].expand(-1, 4, -1))
@@ -111,3 +120,15 @@ def test_bad_kind_and_arguments():
         create_action_predictor("mlp", latent_dim=0, action_dim=2)
     with pytest.raises(ValueError, match="divisible by num_heads"):
         create_action_predictor("transformer", latent_dim=4, action_dim=2, dim=10, num_heads=4)
+
+
+def test_gate_scales_the_change_of_the_plain_mlp():
+    """Gated: z' = z + f * sigmoid(g), f and g the two halves of the same MLP's output."""
+    gated = build("mlp_gated")
+    z, a = torch.randn(3, 6), torch.randn(3, 2)
+    with torch.no_grad():
+        out = gated.net(torch.cat([z, a], dim=-1))
+        change, gate = out[:, :6], out[:, 6:]
+        assert torch.allclose(gated.step(z, a), z + change * torch.sigmoid(gate), atol=1e-6)
+    with pytest.raises(ValueError, match="gated='yes' must be true or false"):
+        create_action_predictor("mlp", latent_dim=6, action_dim=2, gated="yes")
