@@ -103,8 +103,8 @@ class MLPActionPredictor(ActionPredictor):
     """``z_{t+1} = z_t + f([z_t, a_t])``, ``f`` an MLP of ``depth`` hidden layers of ``hidden``.
 
     ``gated=True`` makes the change ``f(x) * sigmoid(g(x))``, ``g`` a second output of the same
-    MLP: an action that a wall stops changes nothing, a multiplicative switch on the whole change
-    that a plain MLP can only approximate (measured on Two Rooms: docs/planning.md).
+    MLP, so that an action a wall stops can change nothing at all: a switch on the whole change
+    rather than a sum of smooth terms (docs/planning.md has what it did on Two Rooms).
 
     Markov: each row of the teacher-forced output depends on that step alone, which is what makes
     it causal. The roll-out projects all actions through the first layer at once and then loops
