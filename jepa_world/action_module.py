@@ -12,6 +12,10 @@ Against collapse, by config (PROTOCOLS.md §1, eb_jepa / PLDM):
   head (IDM: predict ``a_t`` from ``(z_t, z_{t+1})``) that forces the latent to keep what actions
   change. The regulariser weights apply in both modes (set them to 0 to switch a term off).
 
+With ``refit`` set, training ends with a second stage (:mod:`jepa_world.predictor_refit`): the
+encoder frozen, the action predictor is re-initialised and trained alone on cached latents of
+fresh windows, which buys it tens of times more updates than the end-to-end steps could.
+
 Transitions that cross an episode boundary (``state["episode_start"]`` of gym clips) or lead to
 the padding row at the end of a clip are masked out of every loss.
 """
@@ -29,6 +33,7 @@ from torch import Tensor, nn
 from jepa_world.losses import embedding_std, rankme, vicreg_covariance, vicreg_variance
 from jepa_world.models import create_action_predictor, create_encoder
 from jepa_world.module import ScheduledModule, video_to_float
+from jepa_world.predictor_refit import check_refit_kwargs, refit_action_predictor
 
 TargetMode = Literal["online", "ema"]
 LOSSES = ("mse", "l1", "smooth_l1")
@@ -118,6 +123,11 @@ class ActionJEPA(ScheduledModule):
         rankme_every: log RankMe of the latents every this many steps.
         probe_state: state key (e.g. ``position``) read out linearly from validation latents,
             logged as ``val/<key>_r2``; None or a missing key skips it.
+        refit: None, or the keyword arguments of
+            :func:`~jepa_world.predictor_refit.refit_action_predictor` (``windows``, ``steps``,
+            ``batch_size``, ``lr``, ...): when training ends, the predictor is refit on frozen
+            latents of the training world, before the export; metrics go to the loggers as
+            ``refit/...`` and the last checkpoint is saved again so that it matches the export.
     """
 
     NO_DECAY_KEYS = ("embed",)  # position and action embeddings
@@ -153,9 +163,11 @@ class ActionJEPA(ScheduledModule):
         total_steps: int | None = None,
         rankme_every: int = 25,
         probe_state: str | None = "position",
+        refit: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        check_refit_kwargs(refit)
         if target not in ("online", "ema"):
             raise ValueError(f"target={target!r}: choose 'online' or 'ema'")
         if loss not in LOSSES:
@@ -339,6 +351,23 @@ class ActionJEPA(ScheduledModule):
         self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=size)
         self.log("loss", loss.detach(), prog_bar=True, on_step=True, logger=False, batch_size=size)
         self.last_target_std = float(std_mean)
+
+    def on_train_end(self) -> None:
+        """The refit stage (``refit``), after the last step and before the export."""
+        if not self.hparams.refit:
+            return
+        trainer = self.trainer
+        world = getattr(trainer.datamodule, "world", None)
+        if world is None:
+            raise ValueError("refit needs a data module with a `world` to draw windows from")
+        log = print if trainer.is_global_zero else None
+        result = refit_action_predictor(self, world, log=log, **self.hparams.refit)
+        for logger in trainer.loggers:
+            logger.log_metrics(result.metrics(), step=trainer.global_step)
+        checkpoint = trainer.checkpoint_callback
+        last = getattr(checkpoint, "last_model_path", "") if checkpoint is not None else ""
+        if last:
+            trainer.save_checkpoint(last)
 
     # ------------------------------------------------------------------ validation
     @torch.no_grad()

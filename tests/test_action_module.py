@@ -29,6 +29,7 @@ TINY_TWO_ROOMS = [
     "--data.init_args.batch_size=4",
     "--data.init_args.val_clips=4",
     "--data.init_args.num_workers=0",
+    "--model.init_args.refit=null",
 ]
 
 
@@ -90,6 +91,36 @@ def test_export_command_rebuilds_the_world_model_from_a_checkpoint(trained, tmp_
         assert torch.equal(
             a.rollout(a.encode(frames), actions), b.rollout(b.encode(frames), actions)
         )
+
+
+def test_refit_stage_replaces_the_predictor_in_export_and_checkpoint(trained, tmp_path):
+    """`refit` ends fit with the predictor-only stage: same encoder as the run without it, a new
+    predictor, and the last checkpoint re-saved so that `jepa-world export` gives the same model."""
+    from jepa_world.cli import main
+
+    plain_root, _ = trained
+    refit = '{"windows": 16, "steps": 3, "batch_size": 4, "holdout": 4}'
+    fit(tmp_path / "run", f"--model.init_args.refit={refit}")
+    refit_model = load_world_model(tmp_path / "run" / "encoder")
+    plain = load_world_model(plain_root / "encoder")
+    main(
+        [
+            "export",
+            "--ckpt_path",
+            str(tmp_path / "run" / "checkpoints" / "last.ckpt"),
+            "--out",
+            str(tmp_path / "from_ckpt"),
+        ]
+    )
+    from_ckpt = load_world_model(tmp_path / "from_ckpt")
+    frames = torch.randint(0, 256, (2, 2, 65, 65), dtype=torch.uint8)
+    actions = torch.randn(2, 3, 2)
+    with torch.no_grad():
+        z = refit_model.encode(frames)
+        assert torch.allclose(z, plain.encode(frames), atol=1e-6)
+        ours = refit_model.rollout(z, actions)
+        assert not torch.allclose(ours, plain.rollout(z, actions))
+        assert torch.equal(ours, from_ckpt.rollout(from_ckpt.encode(frames), actions))
 
 
 def test_trained_export_runs_the_planning_suite_end_to_end(trained, tmp_path):
