@@ -17,7 +17,6 @@ overlap validation, test or probe seeds.
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from jepa_world.data.batch import to_tensors
 from jepa_world.data.seeds import SEED_RANGES
 from jepa_world.models import create_action_predictor
 from jepa_world.models.encoders import check_int
-from jepa_world.module import video_to_float
+from jepa_world.module import video_to_float, warmup_cosine
 
 __all__ = [
     "REFIT_KEYS",
@@ -41,19 +40,6 @@ __all__ = [
     "refit_action_predictor",
     "refit_seeds",
 ]
-
-REFIT_KEYS = (
-    "windows",
-    "steps",
-    "batch_size",
-    "lr",
-    "min_lr_ratio",
-    "weight_decay",
-    "holdout",
-    "seed",
-    "log_every",
-    "crop",
-)
 
 
 @dataclass
@@ -200,6 +186,9 @@ def refit_action_predictor(
     predictor.load_state_dict(fresh.state_dict())
     predictor.train()
     opt = torch.optim.AdamW(predictor.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: warmup_cosine(step, 0, steps, min_lr_ratio)
+    )
     weights = {"pred_loss": hp.pred_weight, "rollout_loss": hp.rollout_weight}
     generator = torch.Generator(device="cpu").manual_seed(seed)
 
@@ -213,9 +202,6 @@ def refit_action_predictor(
     first = last = float("nan")
     with torch.enable_grad():
         for step in range(steps):
-            scale = min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * step / steps))
-            for group in opt.param_groups:
-                group["lr"] = lr * scale
             rows = torch.randint(windows - holdout, (batch_size, 1), generator=generator)
             start = torch.randint(frames - length + 1, (batch_size, 1), generator=generator)
             loss, _ = loss_of(rows.to(z.device), (start + span).to(z.device))
@@ -224,6 +210,7 @@ def refit_action_predictor(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            schedule.step()
             last = float(loss.detach())
             first = last if step == 0 else first
             if (step + 1) % log_every == 0:
@@ -242,8 +229,9 @@ def refit_action_predictor(
 _DEFAULTS: dict[str, Any] = {
     name: parameter.default
     for name, parameter in inspect.signature(refit_action_predictor).parameters.items()
-    if name in REFIT_KEYS
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "log"
 }
+REFIT_KEYS = tuple(_DEFAULTS)  # what a recipe's `refit` may set
 
 
 def _check_arguments(**kwargs: Any) -> None:
