@@ -33,10 +33,11 @@ from torch import Tensor, nn
 from jepa_world.losses import embedding_std, rankme, vicreg_covariance, vicreg_variance
 from jepa_world.models import create_action_predictor, create_encoder
 from jepa_world.module import ScheduledModule, video_to_float
-from jepa_world.predictor_refit import check_refit_kwargs, refit_action_predictor
+from jepa_world.predictor_refit import check_refit_kwargs, refit_action_predictor, refit_predictor
 
 TargetMode = Literal["online", "ema"]
 LOSSES = ("mse", "l1", "smooth_l1")
+PREDICTOR_CONFIG_KEY = "action_predictor_config"  # checkpoint key: the predictor as saved
 
 
 def transition_mask(batch: dict[str, Any], steps: int, device: torch.device) -> Tensor | None:
@@ -206,6 +207,9 @@ class ActionJEPA(ScheduledModule):
         self.action_predictor = create_action_predictor(
             predictor, latent_dim=latent_dim, action_dim=action_dim, **(predictor_kwargs or {})
         )
+        if refit and refit.get("predictor_kwargs"):  # a bad override fails now, not after training
+            with torch.random.fork_rng(devices=[]):  # without moving the RNG stage 1 starts from
+                refit_predictor(self.action_predictor.config, refit["predictor_kwargs"])
         self.target_encoder = copy.deepcopy(self.encoder) if target == "ema" else None
         if self.target_encoder is not None:
             self.target_encoder.requires_grad_(False)
@@ -361,13 +365,25 @@ class ActionJEPA(ScheduledModule):
         if world is None:
             raise ValueError("refit needs a data module with a `world` to draw windows from")
         log = print if trainer.is_global_zero else None
+        shape = self.action_predictor.config
         result = refit_action_predictor(self, world, log=log, **self.hparams.refit)
         for logger in trainer.loggers:
             logger.log_metrics(result.metrics(), step=trainer.global_step)
         checkpoint = trainer.checkpoint_callback
         last = getattr(checkpoint, "last_model_path", "") if checkpoint is not None else ""
-        if last:
-            trainer.save_checkpoint(last)
+        if last:  # a reshaped predictor leaves the optimizer state behind: weights only then
+            trainer.save_checkpoint(last, weights_only=self.action_predictor.config != shape)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Also record the predictor's architecture, which the refit may have changed."""
+        super().on_save_checkpoint(checkpoint)
+        checkpoint[PREDICTOR_CONFIG_KEY] = dict(self.action_predictor.config)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Rebuild the predictor in the checkpoint's architecture before its weights load."""
+        config = checkpoint.get(PREDICTOR_CONFIG_KEY)
+        if config is not None and config != self.action_predictor.config:
+            self.action_predictor = create_action_predictor(**config)
 
     # ------------------------------------------------------------------ validation
     @torch.no_grad()

@@ -38,5 +38,6 @@ def module_from_checkpoint(path: str | Path) -> nn.Module:
     hparams.pop("_instantiator", None)
     hparams.pop("_class_path", None)
     module = cls(**hparams)
+    module.on_load_checkpoint(checkpoint)  # the module's own fix-ups (e.g. a refit predictor)
     module.load_state_dict(checkpoint["state_dict"], strict=True)
     return module.eval()

@@ -7,11 +7,15 @@ depends on: on Two Rooms, no end-to-end run we measured learned that the inner w
 (docs/planning.md). With the encoder frozen, each window is encoded once and a predictor update
 costs a few matmuls, so the predictor gets tens of times more updates in the same time.
 
-The refit starts the predictor from a fresh initialisation (same architecture), so the result
-does not depend on the end-to-end predictor it replaces, and running it twice gives the same
-predictor. Its data are fresh windows of the training world, drawn from the top of the train
-seed range (the stream of :mod:`jepa_world.data.stream` starts at its bottom), so they never
-overlap validation, test or probe seeds.
+The refit starts the predictor from a fresh initialisation, so the result does not depend on the
+end-to-end predictor it replaces, and running it twice gives the same predictor. Its architecture
+is the end-to-end one unless ``predictor_kwargs`` overrides some of it: the two stages want
+different predictors (on Two Rooms a depth-3 predictor in stage 1 let the encoder drop the door,
+while the refit needs depth 3 to learn the wall; docs/planning.md).
+
+Its data are fresh windows of the training world, drawn from the top of the train seed range
+(the stream of :mod:`jepa_world.data.stream` starts at its bottom), so they never overlap
+validation, test or probe seeds.
 """
 
 from __future__ import annotations
@@ -77,6 +81,18 @@ def refit_seeds(windows: int) -> np.ndarray:
     return np.arange(stop - windows, stop, dtype=np.int64)
 
 
+def refit_predictor(config: dict[str, Any], overrides: dict[str, Any] | None) -> Any:
+    """A freshly initialised predictor: ``config`` (a predictor's ``config``) with the refit's
+    ``predictor_kwargs`` overrides; the latent and action sizes belong to the model."""
+    fixed = sorted({"latent_dim", "action_dim"} & set(overrides or {}))
+    if fixed:
+        raise ValueError(f"refit predictor_kwargs may not set {fixed}: they follow the model")
+    try:
+        return create_action_predictor(**{**config, **(overrides or {})})
+    except TypeError as err:
+        raise ValueError(f"refit predictor_kwargs {overrides}: {err}") from err
+
+
 def check_refit_kwargs(refit: Any) -> None:
     """Reject a malformed ``refit`` config (not a mapping, unknown key, bad value) up front, so
     that it fails before training rather than after it."""
@@ -138,6 +154,7 @@ def refit_action_predictor(
     seed: int = 0,
     log_every: int = 1000,
     crop: int | None = None,
+    predictor_kwargs: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> RefitResult:
     """Re-initialise ``module.action_predictor`` and train it alone on frozen latents.
@@ -150,6 +167,8 @@ def refit_action_predictor(
     ``crop``: train on a random ``crop``-frame stretch of each sampled window instead of the whole
     window (with ``crop = rollout_steps + 1`` every row has one roll-out start instead of
     ``T - rollout_steps``, so an update costs several times less and more windows fit in it).
+    ``predictor_kwargs``: overrides of the predictor's architecture (``kind``, ``depth``,
+    ``hidden``, ...). ``module.action_predictor`` is replaced by the refit predictor.
     """
     _check_arguments(
         windows=windows,
@@ -162,9 +181,9 @@ def refit_action_predictor(
         seed=seed,
         log_every=log_every,
         crop=crop,
+        predictor_kwargs=predictor_kwargs,
     )
     say = log or (lambda _: None)
-    predictor = module.action_predictor
     hp = module.hparams
     frames = int(world.frames)
     length = frames if crop is None else crop
@@ -180,10 +199,11 @@ def refit_action_predictor(
     encode_seconds = time.perf_counter() - began
     say(f"refit: encoded {windows} windows in {encode_seconds:.1f} s")
     span = torch.arange(length)
+    old = module.action_predictor
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        fresh = create_action_predictor(**predictor.config)
-    predictor.load_state_dict(fresh.state_dict())
+        predictor = refit_predictor(old.config, predictor_kwargs)
+    module.action_predictor = predictor.to(next(old.parameters()).device)
     predictor.train()
     opt = torch.optim.AdamW(predictor.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -247,5 +267,8 @@ def _check_arguments(**kwargs: Any) -> None:
             raise ValueError(f"{name}={value!r} is out of range: allowed a number >= 0")
     if kwargs["min_lr_ratio"] > 1:
         raise ValueError(f"min_lr_ratio={kwargs['min_lr_ratio']!r} is out of range: allowed [0, 1]")
+    extra = kwargs["predictor_kwargs"]
+    if extra is not None and not isinstance(extra, dict):
+        raise TypeError(f"predictor_kwargs must be a mapping or None, got {type(extra).__name__}")
     if kwargs["holdout"] >= kwargs["windows"]:
         raise ValueError(f"holdout={kwargs['holdout']} must be below windows={kwargs['windows']}")

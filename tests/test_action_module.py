@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -95,11 +96,13 @@ def test_export_command_rebuilds_the_world_model_from_a_checkpoint(trained, tmp_
 
 def test_refit_stage_replaces_the_predictor_in_export_and_checkpoint(trained, tmp_path):
     """`refit` ends fit with the predictor-only stage: same encoder as the run without it, a new
-    predictor, and the last checkpoint re-saved so that `jepa-world export` gives the same model."""
+    predictor (here reshaped by `predictor_kwargs`), and the last checkpoint re-saved so that
+    `jepa-world export` of it gives the same model."""
     from jepa_world.cli import main
 
     plain_root, _ = trained
-    refit = '{"windows": 16, "steps": 3, "batch_size": 4, "holdout": 4}'
+    refit = {"windows": 16, "steps": 3, "batch_size": 4, "holdout": 4}
+    refit = json.dumps({**refit, "predictor_kwargs": {"depth": 2}})
     fit(tmp_path / "run", f"--model.init_args.refit={refit}")
     refit_model = load_world_model(tmp_path / "run" / "encoder")
     plain = load_world_model(plain_root / "encoder")
@@ -113,6 +116,9 @@ def test_refit_stage_replaces_the_predictor_in_export_and_checkpoint(trained, tm
         ]
     )
     from_ckpt = load_world_model(tmp_path / "from_ckpt")
+    assert plain.action_predictor.config["depth"] == 1
+    assert refit_model.action_predictor.config["depth"] == 2
+    assert from_ckpt.action_predictor.config == refit_model.action_predictor.config
     frames = torch.randint(0, 256, (2, 2, 65, 65), dtype=torch.uint8)
     actions = torch.randn(2, 3, 2)
     with torch.no_grad():

@@ -90,6 +90,7 @@ def test_encode_windows_matches_the_module_encoder(tiny_action_jepa, world):
         ({"windws": 5}, ValueError, "unknown key(s) ['windws']"),
         ({"batch_size": 2.5}, TypeError, "batch_size"),
         ([1, 2], TypeError, "mapping"),
+        ({"predictor_kwargs": [3]}, TypeError, "predictor_kwargs must be a mapping"),
     ],
 )
 def test_bad_refit_config_is_named_before_training(tiny_action_jepa, refit, error, message):
@@ -97,6 +98,29 @@ def test_bad_refit_config_is_named_before_training(tiny_action_jepa, refit, erro
         check_refit_kwargs(refit)
     with pytest.raises(error):
         tiny_action_jepa(refit=refit)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [({"dept": 3}, "dept"), ({"latent_dim": 4}, "latent_dim"), ({"kind": "lstm"}, "lstm")],
+)
+def test_a_bad_refit_predictor_is_named_when_the_module_is_built(
+    tiny_action_jepa, override, message
+):
+    with pytest.raises(ValueError, match=message):
+        tiny_action_jepa(refit={"predictor_kwargs": override})
+
+
+def test_refit_predictor_kwargs_reshape_the_predictor(tiny_action_jepa, world):
+    model = tiny_action_jepa()
+    old = model.action_predictor
+    refit_action_predictor(model, world, **SMALL, predictor_kwargs={"depth": 2, "hidden": 12})
+    new = model.action_predictor
+    assert new is not old
+    assert {**old.config, "depth": 2, "hidden": 12} == new.config
+    assert sum(p.numel() for p in new.parameters()) != sum(p.numel() for p in old.parameters())
+    z = torch.randn(3, model.encoder.num_features)
+    assert model.action_predictor.rollout(z, torch.zeros(3, 2, 2)).shape == (3, 2, z.shape[1])
 
 
 def test_a_world_without_actions_is_named(tiny_action_jepa):

@@ -85,3 +85,35 @@ def test_ddp_two_cpu_processes_draw_different_clips(tmp_path):
     seeds = [set(r["seeds"]) for r in ranks]
     assert len(seeds[0]) == len(seeds[1]) == 3 * 2
     assert not seeds[0] & seeds[1]
+
+
+def test_keypoint_recipe_trains_exports_and_probes(tmp_path):
+    """physics2d_keypoints: the JEPA with a one-token-per-frame keypoint encoder trains, exports
+    an encoder `load_encoder` reads, and ends with the probe suite's state and roll-out keys."""
+    from jepa_world.hub import load_encoder
+
+    path = Path(__file__).parent.parent / "recipes" / "physics2d_keypoints.yaml"
+    tiny = [
+        "--trainer.accelerator=cpu",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.max_steps=2",
+        "--trainer.val_check_interval=2",
+        "--trainer.limit_val_batches=1",
+        '--model.init_args.encoder_kwargs={"embed_dim": 16, "keypoints": 4, "depth": 0}',
+        "--model.init_args.predictor_depth=1",
+        "--model.init_args.predictor_dim=16",
+        "--model.init_args.predictor_heads=2",
+        "--model.init_args.context_steps=2",
+        '--data.init_args.world_params={"frames": 4, "size": 32}',
+        "--data.init_args.batch_size=2",
+        "--data.init_args.val_clips=2",
+        "--data.init_args.num_workers=0",
+        f"--trainer.callbacks.suite={Path(__file__).parent / 'tiny_suite.yaml'}",
+    ]
+    cli = build_cli(["fit", f"--config={path}", f"--trainer.default_root_dir={tmp_path}", *tiny])
+    assert cli.trainer.global_step == 2
+    encoder = load_encoder(tmp_path / "encoder")
+    assert encoder.config["name"] == "cnn_keypoints" and encoder.grid == (4, 1, 1)
+    report = json.loads((tmp_path / "probe" / "report.json").read_text())
+    for key in ("state/position_r2", "state/velocity_r2", "rollout/latent_err@1"):
+        assert key in report["metrics"]
