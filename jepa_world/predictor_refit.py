@@ -32,7 +32,7 @@ from torch import Tensor
 
 from jepa_world.data.batch import to_tensors
 from jepa_world.data.seeds import SEED_RANGES
-from jepa_world.models import create_action_predictor
+from jepa_world.models import ActionPredictor, create_action_predictor
 from jepa_world.models.encoders import check_int
 from jepa_world.module import video_to_float, warmup_cosine
 
@@ -81,7 +81,7 @@ def refit_seeds(windows: int) -> np.ndarray:
     return np.arange(stop - windows, stop, dtype=np.int64)
 
 
-def refit_predictor(config: dict[str, Any], overrides: dict[str, Any] | None) -> Any:
+def refit_predictor(config: dict[str, Any], overrides: dict[str, Any] | None) -> ActionPredictor:
     """A freshly initialised predictor: ``config`` (a predictor's ``config``) with the refit's
     ``predictor_kwargs`` overrides; the latent and action sizes belong to the model."""
     fixed = sorted({"latent_dim", "action_dim"} & set(overrides or {}))
