@@ -252,7 +252,10 @@ class PlannerConfig:
     answer, smooth); ``"best"`` the cheapest sequence evaluated in any iteration (never worse
     than the warm start under the model, more precise near the goal, but it trusts the model's
     errors more). ``warm_start`` starts each plan from the previous one shifted by the actions
-    executed since, padded per ``pad``. ``seed`` seeds the noise (reset per episode).
+    executed since, padded per ``pad``. ``max_norm`` (None: off) also caps each action's length,
+    direction kept: a model trained on short moves forecasts long ones poorly, so a planner may
+    stay in its training range (still inside the bounds). ``seed`` seeds the noise (reset per
+    episode).
 
     The defaults were chosen on Two Rooms with :class:`TrueDynamics` (episodes 0-9): the final
     step weighted 10x against the path lets samples find the door, the path term and a low
@@ -279,6 +282,7 @@ class PlannerConfig:
     pad: PadMode = "zero"
     noise_beta: float = 2.0
     execute: Literal["mean", "best"] = "best"
+    max_norm: float | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -312,6 +316,8 @@ class PlannerConfig:
             raise ValueError(f"execute={self.execute!r}: allowed 'mean' or 'best'")
         if self.pad not in ("zero", "last"):
             raise ValueError(f"pad={self.pad!r}: allowed 'zero' or 'last'")
+        if self.max_norm is not None and not (self.max_norm > 0 and math.isfinite(self.max_norm)):
+            raise ValueError(f"max_norm={self.max_norm!r}: must be None or finite and > 0")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed={self.seed!r}: must be an int >= 0")
 
@@ -358,9 +364,14 @@ class SamplingPlanner:
         return self.clip(torch.zeros(cfg.horizon, cfg.action_dim))
 
     def clip(self, actions: Tensor) -> Tensor:
-        """Actions clipped to ``[low, high]`` per axis."""
+        """Actions clipped to ``[low, high]`` per axis, then (``max_norm``) scaled down, direction
+        kept, to at most ``max_norm`` long."""
         low, high = self.low.to(actions.device), self.high.to(actions.device)
-        return torch.clamp(actions, min=low, max=high)
+        actions = torch.clamp(actions, min=low, max=high)
+        if self.config.max_norm is None:
+            return actions
+        norm = torch.linalg.vector_norm(actions, dim=-1, keepdim=True)
+        return actions * (self.config.max_norm / norm.clamp_min(self.config.max_norm))
 
     def _refit(self, actions: Tensor, costs: Tensor) -> tuple[Tensor, Tensor]:
         raise NotImplementedError

@@ -92,6 +92,30 @@ def test_no_sampled_or_executed_action_leaves_bounds(name):
     assert (samples == lo).any() and (samples == hi).any()
 
 
+@pytest.mark.parametrize("name", ["cem", "mppi"])
+def test_max_norm_caps_every_action_inside_the_bounds(name):
+    low, high = (-2.0, -2.0), (2.0, 2.0)
+    spy = Spy()
+    planner = P.create_planner(
+        name, horizon=6, samples=50, iterations=3, elites=5, low=low, high=high, init_std=10.0,
+        noise_beta=2.0, max_norm=1.5, seed=0,
+    )  # fmt: skip
+    z, executed = drive(planner, spy, (0.0, 0.0), (-20.0, 20.0), 5, low, high)
+    samples = torch.cat(spy.calls)
+    for actions in (samples, executed):
+        norm = torch.linalg.vector_norm(actions, dim=-1)
+        assert norm.max() <= 1.5 + 1e-5
+        assert ((actions >= torch.tensor(low)) & (actions <= torch.tensor(high))).all()
+    # long samples were shortened to the cap, not dropped; short ones are left as they are
+    assert torch.isclose(torch.linalg.vector_norm(samples, dim=-1), torch.tensor(1.5)).any()
+    short = torch.tensor([[0.3, -0.4]])
+    assert_close(planner.clip(short), short)
+    assert_close(planner.clip(torch.tensor([[1.2, 1.6]])), torch.tensor([[0.9, 1.2]]))  # 2 -> 1.5
+    # heading for the goal at the cap: the diagonal (-1, 1) direction, 1.5 long
+    assert_close(executed[0], torch.tensor([-1.5, 1.5]) / math.sqrt(2), atol=0.15)
+    assert torch.linalg.norm(z) > 5 * 1.5 - 0.5
+
+
 def test_mppi_weights_follow_temperature():
     costs = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64)
     w = P.mppi_weights(costs, temperature=1.0)
@@ -232,6 +256,8 @@ def test_distance_and_cost():
         ({"execute": "median"}, "execute"),
         ({"final_weight": -1.0}, "final_weight"),
         ({"seed": -2}, "seed"),
+        ({"max_norm": 0.0}, "max_norm"),
+        ({"max_norm": float("inf")}, "max_norm"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, name):
