@@ -106,6 +106,13 @@ class MLPActionPredictor(ActionPredictor):
     MLP, so that an action a wall stops can change nothing at all: a switch on the whole change
     rather than a sum of smooth terms (docs/planning.md has what it did on Two Rooms).
 
+    ``move_gate=True`` (for displacement actions) makes the change ``sigmoid(g(x)) * J(x) a_t``:
+    the MLP outputs a ``D x A`` matrix ``J`` (through a tanh, so that no step can blow a long
+    roll-out up) that maps the asked displacement into latent space and one gate, the fraction
+    of the asked move that happens before something stops it. A still action changes nothing, a
+    free move is linear in the action, and a blocked one needs a single switch rather than one
+    per latent dimension (docs/planning.md: why).
+
     Markov: each row of the teacher-forced output depends on that step alone, which is what makes
     it causal. The roll-out projects all actions through the first layer at once and then loops
     over the horizon with two small matmuls per step.
@@ -121,18 +128,33 @@ class MLPActionPredictor(ActionPredictor):
         hidden: int = 256,
         depth: int = 2,
         gated: bool = False,
+        move_gate: bool = False,
     ) -> None:
         check_int("hidden", hidden, 1)
         check_int("depth", depth, 1, 16)
-        if not isinstance(gated, bool):
-            raise ValueError(f"gated={gated!r} must be true or false")
-        super().__init__(latent_dim, action_dim, {"hidden": hidden, "depth": depth, "gated": gated})
-        outputs = 2 * latent_dim if gated else latent_dim
+        for name, flag in (("gated", gated), ("move_gate", move_gate)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name}={flag!r} must be true or false")
+        if gated and move_gate:
+            raise ValueError("gated and move_gate are alternatives: set at most one")
+        extra = {"hidden": hidden, "depth": depth, "gated": gated}
+        if move_gate:  # recorded only when set, so older exports keep their config
+            extra["move_gate"] = True
+        super().__init__(latent_dim, action_dim, extra)
+        if move_gate:
+            outputs = latent_dim * action_dim + 1
+        else:
+            outputs = 2 * latent_dim if gated else latent_dim
         self.net = _mlp([latent_dim + action_dim] + [hidden] * depth + [outputs])
         _zero_(self.net[-1])
         self.gated = gated
+        self.move_gate = move_gate
 
-    def _change(self, out: Tensor) -> Tensor:
+    def _change(self, out: Tensor, action: Tensor) -> Tensor:
+        if self.move_gate:
+            jacobian = torch.tanh(out[..., :-1]).unflatten(-1, (self.latent_dim, self.action_dim))
+            move = (jacobian @ action.unsqueeze(-1)).squeeze(-1)
+            return move * torch.sigmoid(out[..., -1:])
         if not self.gated:
             return out
         change, gate = out.chunk(2, dim=-1)
@@ -140,7 +162,8 @@ class MLPActionPredictor(ActionPredictor):
 
     def step(self, z: Tensor, action: Tensor) -> Tensor:
         """One step ``(..., D), (..., A) -> (..., D)``."""
-        return z + self._change(self.net(torch.cat([z, action.to(z.dtype)], dim=-1)))
+        action = action.to(z.dtype)
+        return z + self._change(self.net(torch.cat([z, action], dim=-1)), action)
 
     def forward(self, z: Tensor, actions: Tensor) -> Tensor:
         self.check_sequence(z, actions)
@@ -152,9 +175,10 @@ class MLPActionPredictor(ActionPredictor):
         d = self.latent_dim
         w_z, w_a = first.weight[:, :d], first.weight[:, d:]
         action_part = F.linear(actions.to(z0.dtype), w_a, first.bias)  # (B, H, hidden)
+        actions = actions.to(z0.dtype)
         z, out = z0, []
         for t in range(actions.shape[1]):
-            z = z + self._change(rest(F.linear(z, w_z) + action_part[:, t]))
+            z = z + self._change(rest(F.linear(z, w_z) + action_part[:, t]), actions[:, t])
             out.append(z)
         return torch.stack(out, dim=1)
 

@@ -10,6 +10,7 @@ from jepa_world.models import ACTION_PREDICTORS, create_action_predictor
 SMALL = {
     "mlp": {"kind": "mlp", "hidden": 32},
     "mlp_gated": {"kind": "mlp", "hidden": 32, "gated": True},
+    "mlp_move_gate": {"kind": "mlp", "hidden": 32, "move_gate": True},
     "gru": {"kind": "gru", "hidden": 32},
     "transformer": {"kind": "transformer", "dim": 16, "depth": 1},
 }
@@ -132,3 +133,22 @@ def test_gate_scales_the_change_of_the_plain_mlp():
         assert torch.allclose(gated.step(z, a), z + change * torch.sigmoid(gate), atol=1e-6)
     with pytest.raises(ValueError, match="gated='yes' must be true or false"):
         create_action_predictor("mlp", latent_dim=6, action_dim=2, gated="yes")
+
+
+def test_move_gate_moves_along_the_action_by_one_gated_fraction():
+    """move_gate: z' = z + sigmoid(g) * tanh(J) a, J (D x A) and g the MLP's outputs; a still action
+    changes nothing; the config records the option (older configs, without it, still build)."""
+    predictor = build("mlp_move_gate")
+    z, a = torch.randn(3, 6), torch.randn(3, 2)
+    with torch.no_grad():
+        out = predictor.net(torch.cat([z, a], dim=-1))
+        jacobian, gate = torch.tanh(out[:, :12]).view(3, 6, 2), out[:, 12:]
+        expected = z + torch.sigmoid(gate) * torch.einsum("bda,ba->bd", jacobian, a)
+        assert torch.allclose(predictor.step(z, a), expected, atol=1e-6)
+        assert torch.equal(predictor.step(z, torch.zeros(3, 2)), z)
+    assert predictor.config["move_gate"] is True
+    assert "move_gate" not in create_action_predictor(latent_dim=6, action_dim=2).config
+    with pytest.raises(ValueError, match="move_gate=1 must be true or false"):
+        create_action_predictor("mlp", latent_dim=6, action_dim=2, move_gate=1)
+    with pytest.raises(ValueError, match="gated and move_gate are alternatives"):
+        create_action_predictor("mlp", latent_dim=6, action_dim=2, gated=True, move_gate=True)
