@@ -174,8 +174,8 @@ class MLPActionPredictor(ActionPredictor):
         first, rest = self.net[0], self.net[1:]
         d = self.latent_dim
         w_z, w_a = first.weight[:, :d], first.weight[:, d:]
-        action_part = F.linear(actions.to(z0.dtype), w_a, first.bias)  # (B, H, hidden)
         actions = actions.to(z0.dtype)
+        action_part = F.linear(actions, w_a, first.bias)  # (B, H, hidden)
         z, out = z0, []
         for t in range(actions.shape[1]):
             z = z + self._change(rest(F.linear(z, w_z) + action_part[:, t]), actions[:, t])

@@ -74,16 +74,22 @@ def test_planners_drive_analytic_model_to_goal(name, execute):
     assert executed[:4, 0].min() > 0.5 and executed[:3, 1].max() < -0.3  # heads straight there
 
 
-@pytest.mark.parametrize("name", ["cem", "mppi"])
-def test_no_sampled_or_executed_action_leaves_bounds(name):
-    low, high = (-1.0, -0.25), (0.5, 2.0)
+def drive_wide(name, low, high, **kwargs):
+    """5 MPC steps towards a far goal with a huge sampling std, recording every sampled
+    sequence (every iteration, every step): (planner, final z, executed, samples)."""
     spy = Spy()
     planner = P.create_planner(
         name, horizon=6, samples=50, iterations=3, elites=5, low=low, high=high, init_std=10.0,
-        noise_beta=2.0, seed=0,
+        noise_beta=2.0, seed=0, **kwargs,
     )  # fmt: skip
-    _, executed = drive(planner, spy, (0.0, 0.0), (-20.0, 20.0), 5, low, high)
-    samples = torch.cat(spy.calls)  # every sampled sequence, every iteration, every step
+    z, executed = drive(planner, spy, (0.0, 0.0), (-20.0, 20.0), 5, low, high)
+    return planner, z, executed, torch.cat(spy.calls)
+
+
+@pytest.mark.parametrize("name", ["cem", "mppi"])
+def test_no_sampled_or_executed_action_leaves_bounds(name):
+    low, high = (-1.0, -0.25), (0.5, 2.0)
+    _, _, executed, samples = drive_wide(name, low, high)
     assert samples.shape == (5 * 3 * 50, 6, 2)
     lo, hi = torch.tensor(low), torch.tensor(high)
     assert ((samples >= lo) & (samples <= hi)).all()
@@ -95,13 +101,7 @@ def test_no_sampled_or_executed_action_leaves_bounds(name):
 @pytest.mark.parametrize("name", ["cem", "mppi"])
 def test_max_norm_caps_every_action_inside_the_bounds(name):
     low, high = (-2.0, -2.0), (2.0, 2.0)
-    spy = Spy()
-    planner = P.create_planner(
-        name, horizon=6, samples=50, iterations=3, elites=5, low=low, high=high, init_std=10.0,
-        noise_beta=2.0, max_norm=1.5, seed=0,
-    )  # fmt: skip
-    z, executed = drive(planner, spy, (0.0, 0.0), (-20.0, 20.0), 5, low, high)
-    samples = torch.cat(spy.calls)
+    planner, z, executed, samples = drive_wide(name, low, high, max_norm=1.5)
     for actions in (samples, executed):
         norm = torch.linalg.vector_norm(actions, dim=-1)
         assert norm.max() <= 1.5 + 1e-5
