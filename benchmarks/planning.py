@@ -7,9 +7,11 @@ per step and their ratio. The model folder must load with ``jepa_world.load_worl
 something with ``encode(obs)`` and ``rollout(z0, actions)`` (an action-conditioned export).
 ``--workers N`` (N > 1) also runs the same episodes in N worker processes (what the planning
 suite's ``workers`` key does) and reports the wall-time speed-up against one process.
+``--adapt`` (with ``--model``) also times the model with test-time adaptation (the suite's
+``adapt`` key, ``AdaptConfig`` defaults), reported against the model without it.
 
 Run: OMP_NUM_THREADS=1 python benchmarks/planning.py [--model DIR] [--planner mppi] [--steps 20]
-     [--workers 2]
+     [--workers 2] [--adapt]
 """
 
 from __future__ import annotations
@@ -69,7 +71,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="also time N worker processes")
+    parser.add_argument("--adapt", action="store_true", help="also time test-time adaptation")
     args = parser.parse_args(argv)
+    if args.adapt and not args.model:
+        parser.error("--adapt times the model with test-time adaptation: give --model DIR")
     torch.set_num_threads(args.threads)
     config = P.PlannerConfig(
         samples=args.samples,
@@ -81,6 +86,10 @@ def main(argv: list[str] | None = None) -> dict:
     runs = {"true_dynamics": "true_dynamics"}
     if args.model:
         runs["model"] = load_model(args.model)
+        if args.adapt:
+            from jepa_world.probing.adaptation import AdaptingModel
+
+            runs["model_adapt"] = AdaptingModel(runs["model"])
     timings = {}
     for name, who in runs.items():
         timings[name] = t = time_episodes(who, planner, args.episodes, args.steps, args.seed)
@@ -101,6 +110,11 @@ def main(argv: list[str] | None = None) -> dict:
         result["model_seconds_per_step"] = round(timings["model"]["seconds_per_step"], 4)
         result["model_vs_true_dynamics"] = round(
             timings["model"]["ms_per_plan"] / timings["true_dynamics"]["ms_per_plan"], 2
+        )
+    if "model_adapt" in timings:
+        result["model_adapt_ms_per_plan"] = round(timings["model_adapt"]["ms_per_plan"], 2)
+        result["model_adapt_vs_model"] = round(
+            timings["model_adapt"]["ms_per_plan"] / timings["model"]["ms_per_plan"], 2
         )
     if args.workers > 1:
         for name, who in runs.items():

@@ -579,7 +579,9 @@ def _model_device(model: Any) -> torch.device:
 class PlanningPolicy:
     """MPC with a planner and a model toward ``goal_obs``: replan every ``replan_every`` steps
     and execute the plan's actions in between. ``current_plan`` is the plan being executed;
-    ``plan_seconds`` the wall time of each plan (encoding the observation included)."""
+    ``plan_seconds`` the wall time of each plan (encoding the observation included). A model with
+    ``begin_episode()`` and ``observe(z, a, z_next)`` (:class:`~jepa_world.probing.adaptation.
+    AdaptingModel`) starts afresh with the policy and is told every executed transition."""
 
     def __init__(
         self,
@@ -601,6 +603,10 @@ class PlanningPolicy:
         self.plan_seconds: list[float] = []
         self.current_plan = torch.empty(0)
         self._step = 0
+        self._adapts = callable(getattr(model, "observe", None))
+        self._last: tuple[Tensor, Tensor] | None = None
+        if self._adapts:
+            model.begin_episode()  # type: ignore[attr-defined]
         planner.forget()
 
     def _batch(self, obs: np.ndarray | Tensor) -> Tensor:
@@ -611,18 +617,30 @@ class PlanningPolicy:
         self.planner.reset(seed)
         self.plan_seconds = []
         self._step = 0
+        self._last = None
+        if self._adapts:
+            self.model.begin_episode()  # type: ignore[attr-defined]
 
     def act(self, obs: np.ndarray, info: Mapping[str, Any]) -> np.ndarray:
+        """The next action; a model that adapts (``observe``) is first told what the previous
+        action did (timed with the plan)."""
         k = self._step % self.replan_every
-        if k == 0:
-            began = time.perf_counter()
+        began = time.perf_counter()
+        z0 = None
+        if k == 0 or self._adapts:
             with torch.no_grad():
                 z0 = self.model.encode(self._batch(obs))
+        if self._adapts and self._last is not None:
+            self.model.observe(self._last[0][0], self._last[1], z0[0])  # type: ignore[attr-defined,index]
+        if k == 0:
             executed = self.replan_every if self._step else 1
             self.current_plan = self.planner.plan(self.model, z0, self.z_goal, executed).plan
             self.plan_seconds.append(time.perf_counter() - began)
         self._step += 1
-        return self.current_plan[k].cpu().numpy().astype(np.float32)
+        action = self.current_plan[k]
+        if self._adapts:
+            self._last = (z0, action)  # type: ignore[assignment]
+        return action.cpu().numpy().astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from jepa_world.probing import planning as P
+from jepa_world.probing.adaptation import AdaptConfig, AdaptingModel
 from jepa_world.probing.suite import check_int
 
 __all__ = [
@@ -83,6 +84,7 @@ class PlanningSuite:
     budget_models: tuple[str, ...]
     plot_episodes: int
     workers: int = 1
+    adapt: AdaptConfig | None = None
     source: str = "<dict>"
 
 
@@ -157,7 +159,7 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
     if "planning" not in top:
         raise ValueError("missing key planning: a planning suite needs a 'planning' section")
     keys = ("episodes", "seed", "max_steps", "replan_every", "env", "planner", "baselines")
-    sec = _section(top["planning"], "planning", (*keys, "budget", "plots", "workers"))
+    sec = _section(top["planning"], "planning", (*keys, "budget", "plots", "workers", "adapt"))
     episodes = check_int("planning.episodes", sec.get("episodes", 200), 1)
     workers = sec.get("workers", 1)
     workers = _cpus() if workers is None else check_int("planning.workers", workers, 1)
@@ -219,6 +221,13 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
         raise ValueError(f"name={name!r} must be a non-empty string")
     if env:
         _check_env(env)
+    adapt = None
+    if sec.get("adapt") is not None:
+        adapt_kw = _section(sec["adapt"], "planning.adapt", ("lr", "steps", "buffer"))
+        try:
+            adapt = AdaptConfig(**adapt_kw)
+        except ValueError as err:
+            raise ValueError(f"planning.adapt: {err}") from err
     return PlanningSuite(
         name=name,
         episodes=episodes,
@@ -236,6 +245,7 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
         budget_models=models,
         plot_episodes=plot_episodes,
         workers=workers,
+        adapt=adapt,
         source=source,
     )
 
@@ -312,6 +322,16 @@ def _model_info(model: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def _planned(model: Any, suite: PlanningSuite) -> Any:
+    """The model as the planner sees it: wrapped for test-time adaptation when the suite asks."""
+    if suite.adapt is None:
+        return model
+    try:
+        return AdaptingModel(model, suite.adapt)
+    except TypeError as err:
+        raise ValueError(f"planning.adapt: {err}") from err
+
+
 def _episodes(who: Any, suite: PlanningSuite, episodes: int, config: P.PlannerConfig | None = None):
     planner = P.create_planner(suite.planner, config or suite.planner_config)
     return P.run_episodes(
@@ -366,7 +386,7 @@ def run_planning_suite(
 
     log(f"[planning] {parsed.episodes} episodes of {parsed.max_steps} steps on {info['name']}")
     tick = time.perf_counter()
-    results = _episodes(model, parsed, parsed.episodes)
+    results = _episodes(_planned(model, parsed), parsed, parsed.episodes)
     timing["model_s"] = time.perf_counter() - tick
     metrics.update(P.summarize_episodes(results))
     log(f"[planning] model: success {metrics['planning/success_rate']:.3f}")
@@ -375,7 +395,7 @@ def run_planning_suite(
         who: Any = name
         if name == "random_init":
             try:
-                who = random_init_world_model(model, parsed.random_init_seed)
+                who = _planned(random_init_world_model(model, parsed.random_init_seed), parsed)
             except TypeError as err:
                 notes["random_init"] = f"skipped: {err}"
                 continue
@@ -388,7 +408,7 @@ def run_planning_suite(
     curves: dict[str, Any] = {}
     if parsed.budgets:
         tick = time.perf_counter()
-        targets = {"model": model, "true_dynamics": "true_dynamics"}
+        targets = {"model": _planned(model, parsed), "true_dynamics": "true_dynamics"}
         curves["budget"] = {k: _budget_rows(targets[k], parsed) for k in parsed.budget_models}
         timing["budget_s"] = time.perf_counter() - tick
         log("[planning] budget sweep done")
@@ -401,6 +421,8 @@ def run_planning_suite(
         "model": info,
         "curves": curves,
         "episodes": [r.as_dict() for r in results[: parsed.plot_episodes]],
+        # which of the model's episodes failed (index i: env seed `seed + i`), to look at again
+        "failed_episodes": [i for i, r in enumerate(results) if not r.success],
         "timing": timing,
         "notes": notes,
     }
@@ -420,6 +442,7 @@ def _protocol(suite: PlanningSuite) -> dict[str, Any]:
         "max_steps": suite.max_steps,
         "replan_every": suite.replan_every,
         "workers": suite.workers,
+        "adapt": asdict(suite.adapt) if suite.adapt is not None else None,
         "planner": suite.planner,
         "planner_config": asdict(suite.planner_config),
         "env": suite.env,

@@ -70,6 +70,8 @@ def test_probe_command_runs_a_planning_suite_writing_every_key_and_plot(export, 
     assert [row["budget"] for row in written["curves"]["budget"]["model"]] == [4, 12]
     assert set(written["curves"]["budget"]) == {"model", "true_dynamics"}
     assert len(written["episodes"]) == 2 and len(written["episodes"][0]["path"]) == 5
+    failed = [i for i, e in enumerate(written["episodes"]) if not e["success"]]
+    assert written["failed_episodes"] == failed
     table = (out / "report.md").read_text()
     assert "planning/success_rate" in table and "true_dynamics" in table
     for name in PLOTS.values():
@@ -83,6 +85,7 @@ def test_shipped_suite_follows_the_protocol():
     assert set(suite.baselines) == set(BASELINE_NAMES)
     assert suite.baseline_episodes == suite.episodes
     assert (suite.planner_config.low, suite.planner_config.high) == (-2.45, 2.45)
+    assert suite.adapt is not None and suite.adapt.buffer >= 1  # plans with test-time adaptation
     assert is_planning_suite("probes/two_rooms.yaml") and is_planning_suite("two_rooms")
     assert not is_planning_suite("probes/physics.yaml") and not is_planning_suite("nowhere.yaml")
 
@@ -110,6 +113,8 @@ def _with(path: str, value):
         ("planning.env.wall_range", [2, 60], "planning.env: wall_range"),
         ("planning.budget.budgets", [[4]], r"planning.budget.budgets\[0\]"),
         ("planning.workers", 0, r"planning.workers=0 is out of range: allowed >= 1"),
+        ("planning.adapt", {"lr": 0}, "planning.adapt: lr=0"),
+        ("planning.adapt", {"rate": 1}, r"planning.adapt has unknown key\(s\) \['rate'\]"),
     ],
 )
 def test_malformed_suite_names_the_key(path, value, message):
@@ -149,3 +154,26 @@ def test_encoder_only_export_is_refused(tmp_path):
     )
     with pytest.raises(FileNotFoundError, match="no action\npredictor|use load_encoder"):
         run_planning_suite(folder, TINY)
+
+
+def test_suite_with_test_time_adaptation_adapts_the_model_and_random_init(export, monkeypatch):
+    from jepa_world.probing import adaptation
+
+    told = []
+    observe = adaptation.AdaptingModel.observe
+
+    def spy(self, z, action, z_next):
+        told.append(self.model)
+        return observe(self, z, action, z_next)
+
+    monkeypatch.setattr(adaptation.AdaptingModel, "observe", spy)
+    suite = _with("planning.adapt", {"lr": 1e-3, "steps": 1, "buffer": 8})
+    suite["planning"]["baselines"]["names"] = ["random_init", "true_dynamics"]
+    suite["planning"]["budget"] = {}
+    report = run_planning_suite(export, suite)
+    assert report["protocol"]["adapt"] == {"lr": 1e-3, "steps": 1, "buffer": 8}
+    assert report["metrics"]["baselines/random_init/planning/episodes"] == 2
+    # 3 transitions in each 4-step episode, 2 episodes, for the model and for random_init
+    assert len(told) == 12 and len({id(m) for m in told}) == 2
+    with pytest.raises(ValueError, match="planning.adapt: test-time adaptation needs"):
+        run_planning_suite(P.TrueDynamics(32, 32), suite)

@@ -1,0 +1,110 @@
+"""Test-time adaptation: the action predictor learns from the moves of the episode it plans in.
+
+A learned model is wrong somewhere, and a planner finds where: in Two Rooms the learned predictor
+forecasts a little motion for pushes into the inner wall near the door, and MPC keeps asking for
+a move that never happens. The agent sees that it did not move, so the MPC loop can tell the
+model: after every step, :class:`AdaptingModel` takes ``steps`` Adam updates of a per-episode copy
+of the action predictor on the transitions observed so far (``encode(obs_t)``, ``a_t``,
+``encode(obs_t+1)``: images and the agent's own actions only, no simulator state), and plans with
+the updated copy. Each episode starts again from the exported weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["AdaptConfig", "AdaptingModel"]
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    """``lr``: Adam's learning rate; ``steps``: updates after each executed action; ``buffer``:
+    the most recent transitions each update is fitted on (one batch)."""
+
+    lr: float = 1e-3
+    steps: int = 1
+    buffer: int = 64
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)):
+            raise ValueError(f"lr={self.lr!r} must be a number > 0")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr={self.lr!r} must be a finite number > 0")
+        for name in ("steps", "buffer"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r} must be an int >= 1")
+
+
+class AdaptingModel:
+    """A planner's ``LatentModel`` (``encode``, ``rollout``) around a world model with an
+    ``action_predictor``, whose predictor copy is refitted on the episode's own transitions.
+
+    The MPC loop calls :meth:`begin_episode` when an episode starts and :meth:`observe` after
+    every executed action; ``encode`` always uses the frozen encoder, so the latent space (and the
+    goal's embedding) never moves.
+    """
+
+    def __init__(self, model: Any, config: AdaptConfig | None = None) -> None:
+        predictor = getattr(model, "action_predictor", None)
+        if not isinstance(predictor, torch.nn.Module):
+            raise TypeError(
+                "test-time adaptation needs a world model with an action_predictor module; got "
+                f"{type(model).__name__}"
+            )
+        self.model, self.config = model, config or AdaptConfig()
+        self.begin_episode()
+
+    @property
+    def action_predictor(self) -> torch.nn.Module:
+        """The copy being adapted (the exported predictor is left as it was)."""
+        return self._predictor
+
+    def parameters(self):
+        """The adapted copy's parameters (the planner reads the device off them)."""
+        return self._predictor.parameters()
+
+    def begin_episode(self) -> None:
+        """Forget every update and transition: the next episode starts from the export."""
+        self._predictor = copy.deepcopy(self.model.action_predictor).train(False)
+        self._predictor.requires_grad_(True)
+        self._optimizer = torch.optim.Adam(self._predictor.parameters(), lr=self.config.lr)
+        self._z: list[Tensor] = []
+        self._actions: list[Tensor] = []
+        self._z_next: list[Tensor] = []
+        self.updates = 0
+
+    def encode(self, obs: Tensor) -> Tensor:
+        return self.model.encode(obs)
+
+    def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
+        return self._predictor.rollout(z0, actions.to(z0.dtype))
+
+    def observe(self, z: Tensor, action: Tensor, z_next: Tensor) -> float:
+        """Add one transition ``(D,)``, ``(A,)``, ``(D,)`` and take ``steps`` updates on the most
+        recent ``buffer`` ones; returns the last update's one-step loss (MSE)."""
+        z, action, z_next = (t.detach().reshape(-1) for t in (z, action, z_next))
+        if not bool(torch.isfinite(torch.cat([z, action, z_next])).all()):
+            raise ValueError("observe() got a non-finite latent or action")
+        self._z.append(z)
+        self._actions.append(action.to(z.dtype))
+        self._z_next.append(z_next)
+        keep = self.config.buffer
+        del self._z[:-keep], self._actions[:-keep], self._z_next[:-keep]
+        z_b, a_b, target = (torch.stack(x) for x in (self._z, self._actions, self._z_next))
+        loss = torch.zeros(())
+        with torch.enable_grad():
+            for _ in range(self.config.steps):
+                self._optimizer.zero_grad(set_to_none=True)
+                loss = F.mse_loss(self._predictor.rollout(z_b, a_b[:, None])[:, 0], target)
+                loss.backward()
+                self._optimizer.step()
+        self.updates += self.config.steps
+        return float(loss.detach())

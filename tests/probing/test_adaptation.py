@@ -1,0 +1,97 @@
+"""Test-time adaptation: the predictor copy learns the episode's moves and forgets them after."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from jepa_world.models import create_action_predictor
+from jepa_world.probing import planning as P
+from jepa_world.probing.adaptation import AdaptConfig, AdaptingModel
+
+
+class TinyWorld:
+    """A world model stand-in: observations are the latents, a fresh move-gated MLP predictor."""
+
+    def __init__(self) -> None:
+        torch.manual_seed(0)
+        self.action_predictor = create_action_predictor(
+            "mlp", latent_dim=2, action_dim=2, hidden=32, depth=2, move_gate=True
+        ).requires_grad_(False)
+
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        return obs.float()
+
+    def rollout(self, z0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return self.action_predictor.rollout(z0, actions)
+
+
+def _one_step_error(model, z, a):
+    with torch.no_grad():
+        return float((model.rollout(z, a[:, None])[:, 0] - (z + a)).abs().mean())
+
+
+def test_adapting_model_learns_the_observed_moves_and_each_episode_starts_from_the_export():
+    world = TinyWorld()
+    exported = {k: v.clone() for k, v in world.action_predictor.state_dict().items()}
+    adapting = AdaptingModel(world, AdaptConfig(lr=1e-2, steps=2, buffer=32))
+    gen = torch.Generator().manual_seed(1)
+    z, a = torch.rand(8, 2, generator=gen), torch.rand(8, 2, generator=gen) - 0.5
+    before = _one_step_error(adapting, z, a)  # the zero-initialised head forecasts no motion
+    for _ in range(30):  # observe the world z' = z + a, in the same region
+        zi, ai = torch.rand(2, generator=gen), torch.rand(2, generator=gen) - 0.5
+        adapting.observe(zi, ai, zi + ai)
+    after = _one_step_error(adapting, z, a)
+    assert adapting.updates == 60
+    assert after < 0.5 * before, (before, after)
+    for key, value in world.action_predictor.state_dict().items():  # the export is untouched
+        assert torch.equal(value, exported[key]), key
+    adapting.begin_episode()
+    assert adapting.updates == 0
+    assert _one_step_error(adapting, z, a) == pytest.approx(before)
+
+
+def test_policy_tells_an_adapting_model_each_executed_transition():
+    class Recorder(AdaptingModel):
+        def observe(self, z, action, z_next):
+            seen.append((z.clone(), action.clone(), z_next.clone()))
+            return super().observe(z, action, z_next)
+
+    seen: list = []
+    model = Recorder(TinyWorld(), AdaptConfig())
+    planner = P.create_planner("mppi", horizon=4, samples=8, iterations=1, elites=2, seed=0)
+    policy = P.PlanningPolicy(planner, model, np.array([1.0, 1.0], dtype=np.float32))
+    observations = [np.array([0.1 * t, 0.2], dtype=np.float32) for t in range(4)]
+    actions = [policy.act(obs, {}) for obs in observations]
+    assert len(seen) == 3 and len(policy.plan_seconds) == 4
+    for t, (z, action, z_next) in enumerate(seen):
+        np.testing.assert_array_equal(z.numpy(), observations[t])
+        np.testing.assert_array_equal(action.numpy(), actions[t])
+        np.testing.assert_array_equal(z_next.numpy(), observations[t + 1])
+    policy.reset(0)  # a new episode: no transition from the old one is told
+    policy.act(observations[0], {})
+    assert len(seen) == 3 and model.updates == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": 0.0}, "lr=0.0"),
+        ({"lr": float("nan")}, "lr=nan"),
+        ({"steps": 0}, "steps=0"),
+        ({"buffer": 1.5}, "buffer=1.5"),
+        ({"steps": True}, "steps=True"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        AdaptConfig(**kwargs)
+
+
+def test_models_without_an_action_predictor_and_bad_transitions_are_refused():
+    with pytest.raises(TypeError, match="needs a world model with an action_predictor"):
+        AdaptingModel(object())
+    model = AdaptingModel(TinyWorld())
+    with pytest.raises(ValueError, match="non-finite"):
+        model.observe(torch.zeros(2), torch.tensor([float("nan"), 0.0]), torch.zeros(2))
