@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +77,7 @@ class AdaptingModel:
         self._predictor = copy.deepcopy(self.model.action_predictor).train(False)
         self._predictor.requires_grad_(True)
         self._optimizer = torch.optim.Adam(self._predictor.parameters(), lr=self.config.lr)
-        self._z: list[Tensor] = []
-        self._actions: list[Tensor] = []
-        self._z_next: list[Tensor] = []
+        self._seen: deque[tuple[Tensor, Tensor, Tensor]] = deque(maxlen=self.config.buffer)
         self.updates = 0
 
     def encode(self, obs: Tensor) -> Tensor:
@@ -93,12 +92,8 @@ class AdaptingModel:
         z, action, z_next = (t.detach().reshape(-1) for t in (z, action, z_next))
         if not bool(torch.isfinite(torch.cat([z, action, z_next])).all()):
             raise ValueError("observe() got a non-finite latent or action")
-        self._z.append(z)
-        self._actions.append(action.to(z.dtype))
-        self._z_next.append(z_next)
-        keep = self.config.buffer
-        del self._z[:-keep], self._actions[:-keep], self._z_next[:-keep]
-        z_b, a_b, target = (torch.stack(x) for x in (self._z, self._actions, self._z_next))
+        self._seen.append((z, action.to(z.dtype), z_next))
+        z_b, a_b, target = (torch.stack(x) for x in zip(*self._seen, strict=True))
         loss = torch.zeros(())
         with torch.enable_grad():
             for _ in range(self.config.steps):
