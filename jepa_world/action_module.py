@@ -250,13 +250,19 @@ class ActionJEPA(ScheduledModule):
 
     # ------------------------------------------------------------------ losses
     def prediction_terms(
-        self, z: Tensor, target: Tensor, actions: Tensor, mask: Tensor | None
+        self,
+        z: Tensor,
+        target: Tensor,
+        actions: Tensor,
+        mask: Tensor | None,
+        rollout_steps: int | None = None,
     ) -> dict[str, Tensor]:
-        """Teacher-forcing and roll-out losses of latents ``z`` against ``target``."""
+        """Teacher-forcing and roll-out losses of latents ``z`` against ``target``; the roll-out
+        is ``rollout_steps`` long (default: the module's ``rollout_steps``)."""
         kind = self.hparams.loss
         pred = self.action_predictor(z[:, :-1], actions[:, :-1])  # row t forecasts z_{t+1}
         terms = {"pred_loss": masked_mean(elementwise_loss(pred, target[:, 1:], kind), mask)}
-        k = self.hparams.rollout_steps
+        k = self.hparams.rollout_steps if rollout_steps is None else rollout_steps
         if k > 0:
             terms["rollout_loss"] = self._rollout_loss(z, target, actions, mask, k)
         return terms

@@ -154,6 +154,7 @@ def refit_action_predictor(
     seed: int = 0,
     log_every: int = 1000,
     crop: int | None = None,
+    rollout_steps: int | None = None,
     predictor_kwargs: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> RefitResult:
@@ -181,16 +182,22 @@ def refit_action_predictor(
         seed=seed,
         log_every=log_every,
         crop=crop,
+        rollout_steps=rollout_steps,
         predictor_kwargs=predictor_kwargs,
     )
     say = log or (lambda _: None)
     hp = module.hparams
     frames = int(world.frames)
-    length = frames if crop is None else crop
-    if not max(2, hp.rollout_steps + 1) <= length <= frames:
+    k = hp.rollout_steps if rollout_steps is None else rollout_steps
+    if k >= frames:
         raise ValueError(
-            f"crop={crop} is out of range: allowed [{max(2, hp.rollout_steps + 1)}, {frames}] "
-            f"(rollout_steps={hp.rollout_steps}, {frames}-frame windows)"
+            f"rollout_steps={k} is out of range: allowed [0, {frames - 1}] ({frames}-frame windows)"
+        )
+    length = frames if crop is None else crop
+    if not max(2, k + 1) <= length <= frames:
+        raise ValueError(
+            f"crop={crop} is out of range: allowed [{max(2, k + 1)}, {frames}] "
+            f"(rollout_steps={k}, {frames}-frame windows)"
         )
     began = time.perf_counter()
     was_training = module.training
@@ -215,7 +222,7 @@ def refit_action_predictor(
     def loss_of(rows: Tensor, cols: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         zz, aa = z[rows, cols], a[rows, cols]
         ok = None if mask is None else mask[rows, cols[:, :-1]]
-        terms = module.prediction_terms(zz, zz, aa, ok)
+        terms = module.prediction_terms(zz, zz, aa, ok, k)
         return sum(weights[k] * v for k, v in terms.items()), terms
 
     tick = time.perf_counter()
@@ -261,6 +268,8 @@ def _check_arguments(**kwargs: Any) -> None:
     check_int("log_every", kwargs["log_every"], 1)
     if kwargs["crop"] is not None:
         check_int("crop", kwargs["crop"], 2)
+    if kwargs["rollout_steps"] is not None:
+        check_int("rollout_steps", kwargs["rollout_steps"], 0)
     for name in ("lr", "min_lr_ratio", "weight_decay"):
         value = kwargs[name]
         if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:

@@ -91,6 +91,7 @@ def test_encode_windows_matches_the_module_encoder(tiny_action_jepa, world):
         ({"batch_size": 2.5}, TypeError, "batch_size"),
         ([1, 2], TypeError, "mapping"),
         ({"predictor_kwargs": [3]}, TypeError, "predictor_kwargs must be a mapping"),
+        ({"rollout_steps": -1}, ValueError, "rollout_steps=-1"),
     ],
 )
 def test_bad_refit_config_is_named_before_training(tiny_action_jepa, refit, error, message):
@@ -162,3 +163,28 @@ def test_episode_starts_are_masked_out_of_the_refit(tiny_action_jepa):
 def test_a_crop_longer_than_the_windows_is_named_before_encoding(tiny_action_jepa, world):
     with pytest.raises(ValueError, match=r"crop=10 is out of range: allowed \[2, 4\]"):
         refit_action_predictor(tiny_action_jepa(), world, windows=4, holdout=1, crop=10)
+
+
+def test_refit_rollout_steps_sets_the_refit_roll_out_alone(tiny_action_jepa, world):
+    model = tiny_action_jepa()
+    before = model.hparams.rollout_steps
+    seen: list[int] = []
+    inner = model._rollout_loss
+
+    def spy(z, target, actions, mask, k):
+        seen.append(k)
+        return inner(z, target, actions, mask, k)
+
+    model._rollout_loss = spy
+    refit_action_predictor(model, world, **{**SMALL, "steps": 3}, rollout_steps=3, crop=4)
+    assert set(seen) == {3} and len(seen) == 4  # 3 updates + the held-out score
+    assert model.hparams.rollout_steps == before  # the module's own roll-out is untouched
+
+
+def test_a_refit_roll_out_longer_than_the_windows_is_named(tiny_action_jepa, world):
+    with pytest.raises(ValueError, match=r"rollout_steps=4 is out of range: allowed \[0, 3\]"):
+        refit_action_predictor(tiny_action_jepa(), world, windows=4, holdout=1, rollout_steps=4)
+    with pytest.raises(ValueError, match=r"crop=3 is out of range: allowed \[4, 4\]"):
+        refit_action_predictor(
+            tiny_action_jepa(), world, windows=4, holdout=1, rollout_steps=3, crop=3
+        )
