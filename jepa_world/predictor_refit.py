@@ -188,16 +188,17 @@ def refit_action_predictor(
     say = log or (lambda _: None)
     hp = module.hparams
     frames = int(world.frames)
-    k = hp.rollout_steps if rollout_steps is None else rollout_steps
-    if k >= frames:
+    horizon = hp.rollout_steps if rollout_steps is None else rollout_steps
+    if horizon >= frames:
         raise ValueError(
-            f"rollout_steps={k} is out of range: allowed [0, {frames - 1}] ({frames}-frame windows)"
+            f"rollout_steps={horizon} is out of range: allowed [0, {frames - 1}] "
+            f"({frames}-frame windows)"
         )
     length = frames if crop is None else crop
-    if not max(2, k + 1) <= length <= frames:
+    if not max(2, horizon + 1) <= length <= frames:
         raise ValueError(
-            f"crop={crop} is out of range: allowed [{max(2, k + 1)}, {frames}] "
-            f"(rollout_steps={k}, {frames}-frame windows)"
+            f"crop={crop} is out of range: allowed [{max(2, horizon + 1)}, {frames}] "
+            f"(rollout_steps={horizon}, {frames}-frame windows)"
         )
     began = time.perf_counter()
     was_training = module.training
@@ -222,7 +223,7 @@ def refit_action_predictor(
     def loss_of(rows: Tensor, cols: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         zz, aa = z[rows, cols], a[rows, cols]
         ok = None if mask is None else mask[rows, cols[:, :-1]]
-        terms = module.prediction_terms(zz, zz, aa, ok, k)
+        terms = module.prediction_terms(zz, zz, aa, ok, horizon)
         return sum(weights[k] * v for k, v in terms.items()), terms
 
     tick = time.perf_counter()
