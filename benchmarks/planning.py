@@ -9,9 +9,11 @@ something with ``encode(obs)`` and ``rollout(z0, actions)`` (an action-condition
 suite's ``workers`` key does) and reports the wall-time speed-up against one process.
 ``--adapt`` (with ``--model``) also times the model with test-time adaptation (the suite's
 ``adapt`` key, ``AdaptConfig`` defaults), reported against the model without it.
+``--modes N`` (N > 1) also times the same planner searching N modes with the same samples (the
+suite's ``modes`` key), reported against one mode.
 
 Run: OMP_NUM_THREADS=1 python benchmarks/planning.py [--model DIR] [--planner mppi] [--steps 20]
-     [--workers 2] [--adapt]
+     [--workers 2] [--adapt] [--modes 4]
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import argparse
 import json
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="also time N worker processes")
     parser.add_argument("--adapt", action="store_true", help="also time test-time adaptation")
+    parser.add_argument("--modes", type=int, default=1, help="also time N modes (same samples)")
     args = parser.parse_args(argv)
     if args.adapt and not args.model:
         parser.error("--adapt times the model with test-time adaptation: give --model DIR")
@@ -116,6 +119,15 @@ def main(argv: list[str] | None = None) -> dict:
         result["model_adapt_vs_model"] = round(
             timings["model_adapt"]["ms_per_plan"] / timings["model"]["ms_per_plan"], 2
         )
+    if args.modes > 1:
+        modes = P.create_planner(args.planner, replace(config, modes=args.modes))
+        for name, who in runs.items():
+            t = time_episodes(who, modes, args.episodes, args.steps, args.seed)
+            ratio = t["ms_per_plan"] / timings[name]["ms_per_plan"]
+            print(f"{name}, {args.modes} modes: {t['ms_per_plan']:.1f} ms per plan, {ratio:.2f}x")
+            result[f"{name}_modes_ms_per_plan"] = round(t["ms_per_plan"], 2)
+            result[f"{name}_modes_vs_one_mode"] = round(ratio, 2)
+        result["modes"] = args.modes
     if args.workers > 1:
         for name, who in runs.items():
             t = time_episodes(who, planner, args.episodes, args.steps, args.seed, args.workers)

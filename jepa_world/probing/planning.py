@@ -254,8 +254,17 @@ class PlannerConfig:
     errors more). ``warm_start`` starts each plan from the previous one shifted by the actions
     executed since, padded per ``pad``. ``max_norm`` (None: off) also caps each action's length,
     direction kept: a model trained on short moves forecasts long ones poorly, so a planner may
-    stay in its training range (still inside the bounds). ``seed`` seeds the noise (reset per
-    episode).
+    stay in its training range (still inside the bounds). ``modes`` > 1 searches that many
+    means side by side, each with ``samples // modes`` samples and ``elites // modes`` elites
+    (the same roll-outs per plan, in one batch), each warm started from its own previous plan;
+    the cheapest mode's plan is executed. A mode starts from a random heading
+    (:meth:`SamplingPlanner.heading_plan`) and restarts from one whenever its summed actions end
+    within ``mode_separation`` (action units: px in Two Rooms) of a cheaper mode's, so the modes
+    keep to different routes where one mean would settle in the nearest local minimum (mode 0
+    starts from the usual zeros). ``mode_patience`` (None: modes from the first plan) searches
+    one mode with all the samples until the agent stalls, that many plans without coming 1 %
+    closer to the goal in latent space, and the ``modes`` from then on (see
+    :meth:`SamplingPlanner.active_modes`). ``seed`` seeds the noise (reset per episode).
 
     The defaults were chosen on Two Rooms with :class:`TrueDynamics` (episodes 0-9): the final
     step weighted 10x against the path lets samples find the door, the path term and a low
@@ -283,6 +292,9 @@ class PlannerConfig:
     noise_beta: float = 2.0
     execute: Literal["mean", "best"] = "best"
     max_norm: float | None = None
+    modes: int = 1
+    mode_separation: float = 8.0
+    mode_patience: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -318,6 +330,20 @@ class PlannerConfig:
             raise ValueError(f"pad={self.pad!r}: allowed 'zero' or 'last'")
         if self.max_norm is not None and not (self.max_norm > 0 and math.isfinite(self.max_norm)):
             raise ValueError(f"max_norm={self.max_norm!r}: must be None or finite and > 0")
+        if isinstance(self.modes, bool) or not isinstance(self.modes, int) or self.modes < 1:
+            raise ValueError(f"modes={self.modes!r}: must be an int >= 1")
+        if self.modes > self.elites:
+            raise ValueError(
+                f"modes={self.modes!r}: at most elites={self.elites} (each mode refits to "
+                f"elites // modes of its own samples)"
+            )
+        patience = self.mode_patience
+        if patience is not None and (
+            isinstance(patience, bool) or not isinstance(patience, int) or patience < 1
+        ):
+            raise ValueError(f"mode_patience={patience!r}: must be None or an int >= 1")
+        if not (self.mode_separation >= 0 and math.isfinite(self.mode_separation)):
+            raise ValueError(f"mode_separation={self.mode_separation!r}: must be finite and >= 0")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed={self.seed!r}: must be an int >= 0")
 
@@ -353,15 +379,55 @@ class SamplingPlanner:
 
     def forget(self) -> None:
         """Forget the warm start only (a new episode), keeping the noise stream."""
-        self._previous: Tensor | None = None
+        self._modes: Tensor | None = None  # every mode's last plan (modes, H, A)
+        self._closest = math.inf  # the nearest the observed latent has come to the goal
+        self._stalled = 0  # plans since it last came 1 % closer
 
-    def initial_mean(self, executed: int = 1) -> Tensor:
-        """The mean a plan starts from: the previous plan shifted by the ``executed`` actions
-        (:func:`shift_plan`) when warm starting, else zeros (clipped into the bounds)."""
+    @property
+    def mode_plans(self) -> Tensor | None:
+        """Every mode's plan ``(modes, H, A)`` after the last call (None before the first)."""
+        return None if self._modes is None else self._modes.clone()
+
+    def initial_means(self, executed: int = 1, modes: int = 1) -> Tensor:
+        """The ``modes`` means a plan starts from ``(modes, H, A)``: when warm starting, each
+        mode's previous plan shifted by the ``executed`` actions (:func:`shift_plan`), else zeros
+        (clipped into the bounds) for mode 0; modes that did not exist yet start from
+        :meth:`heading_plan`."""
         cfg = self.config
-        if cfg.warm_start and self._previous is not None:
-            return shift_plan(self._previous, cfg.pad, executed)
-        return self.clip(torch.zeros(cfg.horizon, cfg.action_dim))
+        if cfg.warm_start and self._modes is not None:
+            kept = [shift_plan(plan, cfg.pad, executed) for plan in self._modes[:modes]]
+        else:
+            kept = [self.clip(torch.zeros(cfg.horizon, cfg.action_dim))]
+        return torch.stack(kept + [self.heading_plan() for _ in range(modes - len(kept))])
+
+    def active_modes(self, z0: Tensor, z_goal: Tensor) -> int:
+        """How many modes this plan searches: ``modes``, or with ``mode_patience`` set one until
+        the observed latent has not come 1 % closer to the goal (``cost`` distance) for that many
+        plans in a row, then ``modes`` until the episode ends (:meth:`forget`)."""
+        cfg = self.config
+        if cfg.mode_patience is None or self._stalled >= cfg.mode_patience:
+            return cfg.modes
+        now = float(distance(z0, z_goal, cfg.cost))
+        if now < 0.99 * self._closest:
+            self._closest, self._stalled = now, 0
+        else:
+            self._stalled += 1
+        return cfg.modes if self._stalled >= cfg.mode_patience else 1
+
+    def heading_plan(self) -> Tensor:
+        """A fresh mode: one constant action of the longest allowed length in a random
+        direction (uniform, drawn from the planner's noise stream) for the first half of the
+        horizon, zeros after, clipped. It sends a mode's samples off in a direction the others
+        may not try (for instance round the other end of a wall)."""
+        cfg = self.config
+        direction = torch.randn(cfg.action_dim, generator=self._generator)
+        direction = direction / torch.linalg.vector_norm(direction).clamp_min(1e-12)
+        reach = float(torch.minimum(self.high.abs(), self.low.abs()).min())
+        if cfg.max_norm is not None:
+            reach = min(reach, cfg.max_norm)
+        plan = torch.zeros(cfg.horizon, cfg.action_dim)
+        plan[: max(1, cfg.horizon // 2)] = reach * direction
+        return self.clip(plan)
 
     def clip(self, actions: Tensor) -> Tensor:
         """Actions clipped to ``[low, high]`` per axis, then (``max_norm``) scaled down, direction
@@ -373,8 +439,22 @@ class SamplingPlanner:
         norm = torch.linalg.vector_norm(actions, dim=-1, keepdim=True)
         return actions * (self.config.max_norm / norm.clamp_min(self.config.max_norm))
 
-    def _refit(self, actions: Tensor, costs: Tensor) -> tuple[Tensor, Tensor]:
+    def _refit(self, actions: Tensor, costs: Tensor, elites: int) -> tuple[Tensor, Tensor]:
         raise NotImplementedError
+
+    def _spread_modes(self, plans: Tensor, best: Tensor, keep: int) -> Tensor:
+        """Restart (:meth:`heading_plan`) every mode whose plan's summed actions (its end point
+        in free space) lie within ``mode_separation`` of a cheaper mode's, so that the modes
+        stay apart; mode ``keep`` (the one executed) is never restarted."""
+        ends, separation = plans.sum(dim=1), self.config.mode_separation
+        kept: list[int] = []
+        for m in torch.argsort(best).tolist():
+            near = any(float((ends[m] - ends[j]).norm()) < separation for j in kept)
+            if near and m != keep:
+                plans[m] = self.heading_plan()
+            else:
+                kept.append(m)
+        return plans
 
     @torch.no_grad()
     def plan(self, model: LatentModel, z0: Tensor, z_goal: Tensor, executed: int = 1) -> PlanResult:
@@ -391,35 +471,44 @@ class SamplingPlanner:
                 f"z_goal shape {tuple(z_goal.shape)} does not match z0 shape {tuple(z0.shape)}"
             )
         device = z0.device
-        mean = self.initial_mean(executed)
-        std = torch.full_like(mean, cfg.init_std)
-        start = z0.expand(cfg.samples, *z0.shape[1:])
-        best, best_plan = math.inf, mean
+        modes = self.active_modes(z0, z_goal)
+        per_mode, elites = cfg.samples // modes, cfg.elites // modes
+        shape = (modes, per_mode, cfg.horizon, cfg.action_dim)
+        means = self.initial_means(executed, modes)
+        stds = torch.full_like(means, cfg.init_std)
+        start = z0.expand(modes * per_mode, *z0.shape[1:])
+        best, best_plans = torch.full((modes,), math.inf), means.clone()
         for _ in range(cfg.iterations):
-            noise = colored_noise(
-                (cfg.samples, cfg.horizon, cfg.action_dim), cfg.noise_beta, self._generator
-            )
-            actions = mean + std * noise
-            actions[0] = mean
+            noise = colored_noise((modes * per_mode, *shape[2:]), cfg.noise_beta, self._generator)
+            actions = means[:, None] + stds[:, None] * noise.view(shape)
+            actions[:, 0] = means
             actions = self.clip(actions)
-            predicted = model.rollout(start, actions.to(device))
-            if predicted.shape[:2] != (cfg.samples, cfg.horizon):
+            predicted = model.rollout(start, actions.flatten(0, 1).to(device))
+            if predicted.shape[:2] != (modes * per_mode, cfg.horizon):
                 raise ValueError(
                     f"model.rollout returned shape {tuple(predicted.shape)}, expected "
-                    f"({cfg.samples}, {cfg.horizon}, ...) for actions {tuple(actions.shape)}"
+                    f"({modes * per_mode}, {cfg.horizon}, ...) for actions "
+                    f"{(modes * per_mode, *shape[2:])}"
                 )
             costs = trajectory_cost(predicted, z_goal, cfg.cost, cfg.cost_steps, cfg.final_weight)
             costs = costs.float().cpu()
             if not torch.isfinite(costs).all():
                 raise ValueError("the model's roll-out gave non-finite costs (NaN or inf latents)")
-            cheapest = int(costs.argmin())
-            if float(costs[cheapest]) < best:
-                best, best_plan = float(costs[cheapest]), actions[cheapest]
-            mean, std = self._refit(actions, costs)
-            std = std.clamp_min(cfg.min_std)
-        plan = best_plan if cfg.execute == "best" else self.clip(mean)
-        self._previous = plan
-        return PlanResult(action=plan[0].clone(), plan=plan.clone(), cost=best)
+            costs = costs.view(modes, per_mode)
+            cheapest, index = costs.min(dim=1)
+            better = cheapest < best
+            best = torch.where(better, cheapest, best)
+            best_plans[better] = actions[better, index[better]]
+            refits = [self._refit(actions[m], costs[m], elites) for m in range(modes)]
+            means = torch.stack([mean for mean, _ in refits])
+            stds = torch.stack([std for _, std in refits]).clamp_min(cfg.min_std)
+        chosen = int(best.argmin())
+        plans = best_plans if cfg.execute == "best" else self.clip(means)
+        if modes > 1:
+            plans = self._spread_modes(plans, best, chosen)
+        self._modes = plans
+        plan = plans[chosen]
+        return PlanResult(action=plan[0].clone(), plan=plan.clone(), cost=float(best[chosen]))
 
 
 class CEMPlanner(SamplingPlanner):
@@ -427,8 +516,8 @@ class CEMPlanner(SamplingPlanner):
 
     name = "cem"
 
-    def _refit(self, actions: Tensor, costs: Tensor) -> tuple[Tensor, Tensor]:
-        elite = actions[torch.topk(costs, self.config.elites, largest=False).indices]
+    def _refit(self, actions: Tensor, costs: Tensor, elites: int) -> tuple[Tensor, Tensor]:
+        elite = actions[torch.topk(costs, elites, largest=False).indices]
         return elite.mean(dim=0), elite.std(dim=0, unbiased=False)
 
 
@@ -438,8 +527,8 @@ class MPPIPlanner(SamplingPlanner):
 
     name = "mppi"
 
-    def _refit(self, actions: Tensor, costs: Tensor) -> tuple[Tensor, Tensor]:
-        idx = torch.topk(costs, self.config.elites, largest=False).indices
+    def _refit(self, actions: Tensor, costs: Tensor, elites: int) -> tuple[Tensor, Tensor]:
+        idx = torch.topk(costs, elites, largest=False).indices
         elite = actions[idx]
         weights = mppi_weights(costs[idx], self.config.temperature)[:, None, None]
         mean = (weights * elite).sum(dim=0)
