@@ -501,10 +501,10 @@ def _markdown(report: Mapping[str, Any]) -> str:
         f"(env seeds {proto['episode_seeds'][0]} ..), baselines on {proto['baseline_episodes']}; "
         f"{proto['max_steps']} steps, replanning every {proto['replan_every']}.",
         f"Planner: {proto['planner']}, horizon {cfg['horizon']}, {cfg['samples']} samples, "
-        f"{cfg['iterations']} iterations, {cfg['elites']} elites, {cfg['modes']} mode(s), "
-        f"temperature "
-        f"{cfg['temperature']}, cost {cfg['cost']} ({cfg['cost_steps']}, final weight "
-        f"{cfg['final_weight']}).",
+        f"{cfg['iterations']} iterations, {cfg['elites']} elites, {cfg['modes']} mode(s)"
+        + (f" after a {cfg['mode_patience']}-plan stall" if cfg["mode_patience"] else "")
+        + f", temperature {cfg['temperature']}, cost {cfg['cost']} ({cfg['cost_steps']}, "
+        f"final weight {cfg['final_weight']}).",
         f"Success: {proto['success_rule']}; strict: {proto['strict_success_rule']}; "
         f"{proto['interval']} interval in brackets.",
         "",
