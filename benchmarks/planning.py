@@ -8,12 +8,15 @@ something with ``encode(obs)`` and ``rollout(z0, actions)`` (an action-condition
 ``--workers N`` (N > 1) also runs the same episodes in N worker processes (what the planning
 suite's ``workers`` key does) and reports the wall-time speed-up against one process.
 ``--adapt`` (with ``--model``) also times the model with test-time adaptation (the suite's
-``adapt`` key, ``AdaptConfig`` defaults), reported against the model without it.
+``adapt`` key, ``AdaptConfig`` defaults), reported against the model without it;
+``--adapt-rollout K`` adds the same adaptation with ``rollout_steps=K`` (its roll-out loss starts
+once K transitions are buffered, so give ``--steps`` well above K), reported against one-step
+adaptation.
 ``--modes N`` (N > 1) also times the same planner searching N modes with the same samples (the
 suite's ``modes`` key), reported against one mode.
 
 Run: OMP_NUM_THREADS=1 python benchmarks/planning.py [--model DIR] [--planner mppi] [--steps 20]
-     [--workers 2] [--adapt] [--modes 4]
+     [--workers 2] [--adapt [--adapt-rollout 16]] [--modes 4]
 """
 
 from __future__ import annotations
@@ -74,10 +77,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="also time N worker processes")
     parser.add_argument("--adapt", action="store_true", help="also time test-time adaptation")
+    parser.add_argument(
+        "--adapt-rollout", type=int, default=None, help="also time adaptation with K-step roll-outs"
+    )
     parser.add_argument("--modes", type=int, default=1, help="also time N modes (same samples)")
     args = parser.parse_args(argv)
     if args.adapt and not args.model:
         parser.error("--adapt times the model with test-time adaptation: give --model DIR")
+    if args.adapt_rollout is not None and not args.adapt:
+        parser.error("--adapt-rollout times adaptation with roll-outs: give --adapt too")
     torch.set_num_threads(args.threads)
     config = P.PlannerConfig(
         samples=args.samples,
@@ -90,9 +98,12 @@ def main(argv: list[str] | None = None) -> dict:
     if args.model:
         runs["model"] = load_model(args.model)
         if args.adapt:
-            from jepa_world.probing.adaptation import AdaptingModel
+            from jepa_world.probing.adaptation import AdaptConfig, AdaptingModel
 
             runs["model_adapt"] = AdaptingModel(runs["model"])
+            if args.adapt_rollout is not None:
+                config_k = AdaptConfig(rollout_steps=args.adapt_rollout)
+                runs["model_adapt_rollout"] = AdaptingModel(runs["model"], config_k)
     timings = {}
     for name, who in runs.items():
         timings[name] = t = time_episodes(who, planner, args.episodes, args.steps, args.seed)
@@ -119,6 +130,14 @@ def main(argv: list[str] | None = None) -> dict:
         result["model_adapt_vs_model"] = round(
             timings["model_adapt"]["ms_per_plan"] / timings["model"]["ms_per_plan"], 2
         )
+    if "model_adapt_rollout" in timings:
+        result["model_adapt_rollout_ms_per_plan"] = round(
+            timings["model_adapt_rollout"]["ms_per_plan"], 2
+        )
+        result["model_adapt_rollout_vs_model_adapt"] = round(
+            timings["model_adapt_rollout"]["ms_per_plan"] / timings["model_adapt"]["ms_per_plan"], 2
+        )
+        result["adapt_rollout_steps"] = args.adapt_rollout
     if args.modes > 1:
         modes = P.create_planner(args.planner, replace(config, modes=args.modes))
         for name, who in runs.items():

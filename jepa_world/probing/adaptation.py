@@ -7,6 +7,12 @@ model: after every step, :class:`AdaptingModel` takes ``steps`` Adam updates of 
 of the action predictor on the transitions observed so far (``encode(obs_t)``, ``a_t``,
 ``encode(obs_t+1)``: images and the agent's own actions only, no simulator state), and plans with
 the updated copy. Each episode starts again from the exported weights.
+
+One-step updates teach the copy what a single push does, not what a sustained one does: a
+learned wall can hold for one step and still give way over a 64-step plan. With
+``rollout_steps`` set, every update also rolls the copy out over the episode's own recent
+trajectory, ``rollout_steps`` executed actions from each observed latent, against the latents
+that were observed (docs/planning.md has what it did).
 """
 
 from __future__ import annotations
@@ -27,11 +33,14 @@ __all__ = ["AdaptConfig", "AdaptingModel"]
 @dataclass(frozen=True)
 class AdaptConfig:
     """``lr``: Adam's learning rate; ``steps``: updates after each executed action; ``buffer``:
-    the most recent transitions each update is fitted on (one batch)."""
+    the most recent transitions each update is fitted on (one batch); ``rollout_steps`` (None:
+    off): each update adds the mean-squared error of roll-outs of this many steps over the last
+    ``buffer`` transitions."""
 
     lr: float = 1e-3
     steps: int = 1
     buffer: int = 64
+    rollout_steps: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)):
@@ -42,6 +51,11 @@ class AdaptConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}={value!r} must be an int >= 1")
+        k = self.rollout_steps
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 2 <= k):
+            raise ValueError(f"rollout_steps={k!r} must be None or an int >= 2")
+        if k is not None and k > self.buffer:
+            raise ValueError(f"rollout_steps={k!r} must be <= buffer={self.buffer}")
 
 
 class AdaptingModel:
@@ -79,6 +93,7 @@ class AdaptingModel:
         self._optimizer = torch.optim.Adam(self._predictor.parameters(), lr=self.config.lr)
         self._seen: deque[tuple[Tensor, Tensor, Tensor]] = deque(maxlen=self.config.buffer)
         self.updates = 0
+        self.rollout_updates = 0  # updates that included the roll-out loss
 
     def encode(self, obs: Tensor) -> Tensor:
         return self.model.encode(obs)
@@ -88,18 +103,43 @@ class AdaptingModel:
 
     def observe(self, z: Tensor, action: Tensor, z_next: Tensor) -> float:
         """Add one transition ``(D,)``, ``(A,)``, ``(D,)`` and take ``steps`` updates on the most
-        recent ``buffer`` ones; returns the last update's one-step loss (MSE)."""
+        recent ``buffer`` ones (plus their roll-out loss with ``rollout_steps``); returns the last
+        update's loss (MSE)."""
         z, action, z_next = (t.detach().reshape(-1) for t in (z, action, z_next))
         if not bool(torch.isfinite(torch.cat([z, action, z_next])).all()):
             raise ValueError("observe() got a non-finite latent or action")
         self._seen.append((z, action.to(z.dtype), z_next))
         z_b, a_b, target = (torch.stack(x) for x in zip(*self._seen, strict=True))
+        windows = self._windows(z_b, a_b, target)
         loss = torch.zeros(())
         with torch.enable_grad():
             for _ in range(self.config.steps):
                 self._optimizer.zero_grad(set_to_none=True)
                 loss = F.mse_loss(self._predictor.rollout(z_b, a_b[:, None])[:, 0], target)
+                if windows is not None:
+                    starts, acts, futures = windows
+                    loss = loss + F.mse_loss(self._predictor.rollout(starts, acts), futures)
                 loss.backward()
                 self._optimizer.step()
         self.updates += self.config.steps
+        self.rollout_updates += self.config.steps if windows is not None else 0
         return float(loss.detach())
+
+    def _windows(
+        self, z_b: Tensor, a_b: Tensor, target: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor] | None:
+        """Every run of ``rollout_steps`` consecutive buffered transitions: start latents
+        ``(W, D)``, actions ``(W, k, A)``, observed futures ``(W, k, D)``; None when off or the
+        buffer is shorter. Consecutive means each transition starts where the previous ended,
+        as it does when the MPC loop reports every step."""
+        k = self.config.rollout_steps
+        n = z_b.shape[0]
+        if k is None or n < k:
+            return None
+        if not torch.equal(z_b[1:], target[:-1]):
+            raise ValueError(
+                "roll-outs need consecutive transitions (each z equal to the last z_next)"
+            )
+        w = n - k + 1
+        idx = torch.arange(w)[:, None] + torch.arange(k)[None]
+        return z_b[:w], a_b[idx], target[idx]

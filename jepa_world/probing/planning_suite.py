@@ -223,7 +223,9 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
         _check_env(env)
     adapt = None
     if sec.get("adapt") is not None:
-        adapt_kw = _section(sec["adapt"], "planning.adapt", ("lr", "steps", "buffer"))
+        adapt_kw = _section(
+            sec["adapt"], "planning.adapt", ("lr", "steps", "buffer", "rollout_steps")
+        )
         try:
             adapt = AdaptConfig(**adapt_kw)
         except ValueError as err:

@@ -74,6 +74,44 @@ def test_policy_tells_an_adapting_model_each_executed_transition():
     assert len(seen) == 3 and model.updates == 0
 
 
+def _blocked_push_error(model, z, push, k):
+    """Mean error of a ``k``-step roll-out of a sustained push that the world blocks."""
+    with torch.no_grad():
+        return float((model.rollout(z[None], push.expand(1, k, 2)) - z).abs().mean())
+
+
+def test_roll_outs_teach_that_a_sustained_push_is_blocked():
+    """A wall the agent keeps pushing against: every transition is ``z -> z``. With
+    ``rollout_steps``, updates also fit k-step roll-outs of the episode's own trajectory, which
+    teaches what the one-step loss alone learns more slowly: that a long push goes nowhere."""
+    z, push = torch.tensor([0.3, 0.4]), torch.tensor([0.5, 0.0])
+
+    def pushed(config):
+        world = TinyWorld()
+        with torch.no_grad():  # an export that forecasts free motion, as a leaky wall does
+            world.action_predictor.net[-1].bias[:2].fill_(1.0)
+        model = AdaptingModel(world, config)
+        before = _blocked_push_error(model, z, push, 16)
+        for _ in range(24):
+            model.observe(z, push, z)
+        return model, before, _blocked_push_error(model, z, push, 16)
+
+    plain, before, one_step = pushed(AdaptConfig(lr=1e-2, steps=1, buffer=16))
+    rolled, _, with_rollouts = pushed(AdaptConfig(lr=1e-2, steps=1, buffer=16, rollout_steps=8))
+    assert plain.rollout_updates == 0
+    assert rolled.rollout_updates == 24 - 8 + 1  # from the first full 8-step window on
+    assert with_rollouts < one_step < before, (before, one_step, with_rollouts)
+    rolled.begin_episode()
+    assert rolled.rollout_updates == 0
+
+
+def test_roll_outs_need_consecutive_transitions():
+    model = AdaptingModel(TinyWorld(), AdaptConfig(buffer=4, rollout_steps=2))
+    model.observe(torch.zeros(2), torch.zeros(2), torch.ones(2))
+    with pytest.raises(ValueError, match="consecutive transitions"):
+        model.observe(torch.zeros(2), torch.zeros(2), torch.ones(2))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -82,6 +120,9 @@ def test_policy_tells_an_adapting_model_each_executed_transition():
         ({"steps": 0}, "steps=0"),
         ({"buffer": 1.5}, "buffer=1.5"),
         ({"steps": True}, "steps=True"),
+        ({"rollout_steps": 1}, "rollout_steps=1"),
+        ({"rollout_steps": True}, "rollout_steps=True"),
+        ({"rollout_steps": 9, "buffer": 8}, "rollout_steps=9 must be <= buffer=8"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, message):

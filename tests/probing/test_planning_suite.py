@@ -115,6 +115,12 @@ def _with(path: str, value):
         ("planning.workers", 0, r"planning.workers=0 is out of range: allowed >= 1"),
         ("planning.adapt", {"lr": 0}, "planning.adapt: lr=0"),
         ("planning.adapt", {"rate": 1}, r"planning.adapt has unknown key\(s\) \['rate'\]"),
+        ("planning.adapt", {"rollout_steps": 1}, "planning.adapt: rollout_steps=1"),
+        (
+            "planning.adapt",
+            {"rollout_steps": 80},
+            "planning.adapt: rollout_steps=80 must be <= buffer=64",
+        ),
     ],
 )
 def test_malformed_suite_names_the_key(path, value, message):
@@ -171,7 +177,12 @@ def test_suite_with_test_time_adaptation_adapts_the_model_and_random_init(export
     suite["planning"]["baselines"]["names"] = ["random_init", "true_dynamics"]
     suite["planning"]["budget"] = {}
     report = run_planning_suite(export, suite)
-    assert report["protocol"]["adapt"] == {"lr": 1e-3, "steps": 1, "buffer": 8}
+    assert report["protocol"]["adapt"] == {
+        "lr": 1e-3,
+        "steps": 1,
+        "buffer": 8,
+        "rollout_steps": None,
+    }
     assert report["metrics"]["baselines/random_init/planning/episodes"] == 2
     # 3 transitions in each 4-step episode, 2 episodes, for the model and for random_init
     assert len(told) == 12 and len({id(m) for m in told}) == 2
