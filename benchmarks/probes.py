@@ -1,6 +1,7 @@
 """Time the physics probe suite on a model folder (or a fresh quickstart-sized random model).
 
-Usage: ``python benchmarks/probes.py [MODEL_DIR] [--suite probes/physics.yaml] [--threads 2]``.
+Usage: ``python benchmarks/probes.py [MODEL_DIR] [--suite probes/physics.yaml] [--threads 2]``
+(without MODEL_DIR: a random-init model with the quickstart recipe's architecture).
 Prints the time of each stage (data, model, pixel and random-init baselines) and, as the last
 line, one JSON dict. The budget (issue 5): the physics suite on the quickstart model in <= 5 min
 on 2 CPU cores, baselines included.
@@ -18,24 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def quickstart_sized_model(directory: Path) -> Path:
-    """Random-init model shaped like recipes/quickstart.yaml: vit_micro, 64x64, 8 frames."""
-    import torch
-    from torch import nn
-
-    from jepa_world.hub import save_pretrained
-    from jepa_world.models import create_encoder, create_predictor
-
-    class Quickstart(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = create_encoder("vit_micro", img_size=64, frames=8)
-            self.predictor = create_predictor(128, self.encoder.grid, depth=3, num_heads=4)
-
-    torch.manual_seed(0)
-    return save_pretrained(Quickstart(), directory, metadata={"context_steps": 2})
+from recipe_model import random_recipe_model  # noqa: E402
 
 
 def main() -> None:
@@ -52,7 +38,7 @@ def main() -> None:
     from jepa_world.probing import run_suite
 
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or str(quickstart_sized_model(Path(tmp) / "quickstart_random"))
+        model = args.model or str(random_recipe_model("quickstart", Path(tmp) / "random"))
         out = args.out or str(Path(tmp) / "report")
         start = time.perf_counter()
         report = run_suite(model, args.suite, out=out, log=lambda line: print(line, flush=True))
@@ -65,7 +51,7 @@ def main() -> None:
     result = {
         "benchmark": "probes",
         "suite": report["suite"],
-        "model": args.model or "random quickstart-sized (vit_micro, 64x64, 8 frames)",
+        "model": args.model or "random-init, recipes/quickstart.yaml's architecture",
         "threads": args.threads,
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, {platform.processor() or ''}",
         "total_s": round(total, 1),

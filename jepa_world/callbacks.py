@@ -167,6 +167,12 @@ class OnlineVelocityProbe(Callback):
         pl_module.log("val/velocity_r2", self.last_r2, rank_zero_only=True)
 
 
+def export_metadata(module: pl.LightningModule) -> dict[str, Any] | None:
+    """The module's probe metadata (context, objective, forecast span), if it has any."""
+    method = getattr(module, "export_metadata", None)
+    return method() if callable(method) else None
+
+
 class EncoderExport(Callback):
     """Export the frozen-model folder (``<run>/encoder``) when fit ends."""
 
@@ -180,9 +186,7 @@ class EncoderExport(Callback):
         from jepa_world.hub import save_pretrained
 
         out = run_dir(trainer) / self.dirname
-        context_steps = getattr(pl_module.hparams, "context_steps", None)
-        metadata = {"context_steps": context_steps} if context_steps is not None else None
-        self.path = save_pretrained(pl_module, out, metadata=metadata)
+        self.path = save_pretrained(pl_module, out, metadata=export_metadata(pl_module))
         rank_zero_print(trainer, f"exported encoder to {out}")
 
 

@@ -31,6 +31,7 @@ from jepa_world.masking import Mask, future_mask, gather_tokens, multiblock_tube
 from jepa_world.models import create_encoder, create_predictor
 
 TargetMode = Literal["ema", "vicreg", "sigreg"]
+Objective = Literal["window", "causal"]
 
 
 def video_to_float(video: Tensor) -> Tensor:
@@ -140,11 +141,21 @@ class JEPA(ScheduledModule):
         predictor_depth, predictor_dim, predictor_heads, predictor_causal: predictor shape.
         predictor_residual: forecast the change from the last context step's token at the same
             patch (an untrained model starts at copy-last) instead of the tokens themselves.
-        context_steps: time tokens the context encoder sees in the forecasting objective.
+        context_steps: time tokens the context encoder sees in the ``window`` objective (and the
+            probes' default context).
         target_steps: time tokens forecast after the context (None: all remaining).
+        objective: ``window``: forecast the steps after ``context_steps`` from them (or the tube
+            mask); ``causal``: teacher forcing, every step of the clip is forecast ``h`` steps
+            ahead from all of its real past, for each ``h`` in ``horizons`` (needs an encoder
+            whose tokens do not mix time steps and a causal predictor). A causal model can carry
+            what it saw many steps ago (an occluded ball) into its next-step forecasts.
+        horizons: forecast distances (time steps) of the ``causal`` objective, each trained
+            every step (losses averaged).
         tube_mask_prob: probability of a V-JEPA multi-block tube mask instead of forecasting.
         loss: prediction loss on layer-normed targets: ``l1``, ``smooth_l1`` or ``mse``.
         target: ``ema`` (EMA target encoder), ``vicreg`` or ``sigreg`` (stop-grad + regulariser).
+        regulariser: anti-collapse term on the context tokens: ``auto`` (the target's own: none
+            for ``ema``), or ``vicreg`` / ``sigreg`` (with an EMA target too).
         ema_momentum: (start, end) of the cosine momentum schedule.
         vicreg_weights: (variance, covariance) weights; sigreg_weight: SIGReg weight.
         lr, min_lr_ratio, warmup_steps, weight_decay: AdamW with warm-up + cosine lr and a
@@ -167,9 +178,12 @@ class JEPA(ScheduledModule):
         predictor_residual: bool = True,
         context_steps: int = 2,
         target_steps: int | None = None,
+        objective: Objective = "window",
+        horizons: tuple[int, ...] = (1,),
         tube_mask_prob: float = 0.0,
         loss: Literal["l1", "smooth_l1", "mse"] = "l1",
         target: TargetMode = "ema",
+        regulariser: Literal["auto", "vicreg", "sigreg"] = "auto",
         ema_momentum: tuple[float, float] = (0.996, 1.0),
         vicreg_weights: tuple[float, float] = (1.0, 0.04),
         sigreg_weight: float = 0.05,
@@ -187,6 +201,8 @@ class JEPA(ScheduledModule):
             raise ValueError(f"tube_mask_prob={tube_mask_prob} is out of range: allowed [0, 1]")
         if target not in ("ema", "vicreg", "sigreg"):
             raise ValueError(f"target={target!r}: choose 'ema', 'vicreg' or 'sigreg'")
+        if regulariser not in ("auto", "vicreg", "sigreg"):
+            raise ValueError(f"regulariser={regulariser!r}: choose 'auto', 'vicreg' or 'sigreg'")
         self.encoder = create_encoder(
             encoder, img_size=img_size, in_chans=in_chans, frames=frames, **(encoder_kwargs or {})
         )
@@ -201,6 +217,7 @@ class JEPA(ScheduledModule):
             raise ValueError(
                 f"target_steps={target_steps} is out of range: allowed [1, {steps - context_steps}]"
             )
+        self._check_objective(objective, horizons, steps, predictor_causal, tube_mask_prob)
         self.predictor = create_predictor(
             self.encoder.num_features,
             self.grid,
@@ -215,6 +232,51 @@ class JEPA(ScheduledModule):
             self.target_encoder.requires_grad_(False)
         self._last_batch_time: float | None = None
         self._val_sums: list[float] = [0.0, 0.0, 0]  # this rank's (pred, copy-last, clips)
+
+    def _check_objective(
+        self,
+        objective: str,
+        horizons: tuple[int, ...],
+        steps: int,
+        causal: bool,
+        tube_mask_prob: float,
+    ) -> None:
+        if objective not in ("window", "causal"):
+            raise ValueError(f"objective={objective!r}: choose 'window' or 'causal'")
+        if objective == "window":
+            return
+        if self.encoder.mixes_time:
+            raise ValueError(
+                f"objective='causal' needs an encoder whose tokens do not mix time steps; "
+                f"{self.encoder.config['name']!r} attends across time, so its context tokens "
+                "would see the frames they are asked to forecast (use a CNN encoder)"
+            )
+        if not causal:
+            raise ValueError("objective='causal' needs predictor_causal=True")
+        if tube_mask_prob > 0:
+            raise ValueError("objective='causal' does not use tube masks: set tube_mask_prob=0")
+        if not horizons or any(
+            isinstance(h, bool) or not isinstance(h, int) or not 1 <= h < steps for h in horizons
+        ):
+            raise ValueError(
+                f"horizons={list(horizons)} must be a non-empty list of ints in [1, {steps - 1}] "
+                f"for clips of {steps} time steps"
+            )
+
+    @property
+    def forecast_span(self) -> int:
+        """Steps the predictor learned to forecast in one call (the probes' roll-out chunk)."""
+        if self.hparams.objective == "causal":
+            return max(self.hparams.horizons)
+        return self.grid[0] - self.hparams.context_steps
+
+    def export_metadata(self) -> dict[str, Any]:
+        """What probes need to forecast as in training; stored in the export's config.json."""
+        return {
+            "context_steps": self.hparams.context_steps,
+            "objective": self.hparams.objective,
+            "forecast_span": self.forecast_span,
+        }
 
     # ------------------------------------------------------------------ embeddings
     def target_tokens(self, video: Tensor) -> Tensor:
@@ -255,19 +317,54 @@ class JEPA(ScheduledModule):
     # ------------------------------------------------------------------ training
     def _regulariser(self, context: Tensor) -> Tensor:
         z = context.reshape(-1, context.shape[-1])
-        if self.hparams.target == "vicreg":
+        kind = self.hparams.regulariser
+        if kind == "auto":
+            kind = self.hparams.target
+        if kind == "vicreg":
             var_w, cov_w = self.hparams.vicreg_weights
             return var_w * vicreg_variance(z) + cov_w * vicreg_covariance(z)
-        if self.hparams.target == "sigreg":
+        if kind == "sigreg":
             gen = torch.Generator(device=z.device).manual_seed(int(self.global_step))
             return self.hparams.sigreg_weight * sigreg(z, generator=gen)
         return context.new_zeros(())
 
-    def compute_loss(self, video: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """(total loss, prediction loss, regulariser, targets) for one float video batch."""
+    def forecast_ahead(self, tokens: Tensor, horizon: int) -> Tensor:
+        """Teacher forcing on context tokens ``(B, T', N, D)`` of a whole clip: every step
+        t >= ``horizon`` forecast from the real steps <= t - horizon, ``(B, (T' - h) * N, D)``
+        (compare with ``target_tokens(video)[:, horizon:]``)."""
+        t, n = tokens.shape[1], tokens.shape[2]
+        index = torch.arange(t * n, device=tokens.device)
+        return self.predictor(
+            tokens[:, : t - horizon].flatten(1, 2),
+            index[: (t - horizon) * n],
+            index[horizon * n :],
+            (t, self.grid[1], self.grid[2]),
+            horizon=horizon,
+        )
+
+    def _prediction(self, video: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(prediction loss, targets, context tokens) of the configured objective."""
+        kind = self.hparams.loss
+        if self.hparams.objective == "causal":  # encode once, forecast every horizon from it
+            targets_all = self.target_tokens(video)
+            tokens = self.encoder.forward_features(video)
+            losses = [
+                prediction_loss(
+                    self.forecast_ahead(tokens, h),
+                    targets_all[:, h:].flatten(1, 2),
+                    kind=kind,
+                    normalize_target=False,
+                )
+                for h in self.hparams.horizons
+            ]
+            return torch.stack(losses).mean(), targets_all.flatten(1, 2), tokens.flatten(1, 2)
         mask = self._mask(video.shape[0], training=True)
         pred, target, context = self.forecast(video, mask)
-        pred_loss = prediction_loss(pred, target, kind=self.hparams.loss, normalize_target=False)
+        return prediction_loss(pred, target, kind=kind, normalize_target=False), target, context
+
+    def compute_loss(self, video: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(total loss, prediction loss, regulariser, targets) for one float video batch."""
+        pred_loss, target, context = self._prediction(video)
         reg_loss = self._regulariser(context)
         return pred_loss + reg_loss, pred_loss, reg_loss, target
 
@@ -308,18 +405,28 @@ class JEPA(ScheduledModule):
         self.last_target_std = float(logs["train/target_std_mean"])
 
     # ------------------------------------------------------------------ validation
+    def _evaluate(self, video: Tensor) -> tuple[Tensor, Tensor]:
+        """(prediction loss, copy-last loss) of the validation forecast: the ``window`` forecast
+        from ``context_steps``, or the causal one-step forecast of every step."""
+        kind = self.hparams.loss
+        if self.hparams.objective == "causal":
+            targets_all = self.target_tokens(video)
+            pred = self.forecast_ahead(self.encoder.forward_features(video), 1)
+            target = targets_all[:, 1:].flatten(1, 2)
+            copy = targets_all[:, :-1].flatten(1, 2)  # each step gets the previous step's target
+        else:
+            mask = self._mask(video.shape[0], training=False)
+            pred, target, _ = self.forecast(video, mask)
+            # copy-last: every target step gets the last context step's target embedding
+            targets_all = self.target_tokens(video)
+            last = targets_all[:, self.hparams.context_steps - 1]
+            copy = last.repeat(1, target.shape[1] // last.shape[1], 1)
+        pred_loss = prediction_loss(pred, target, kind=kind, normalize_target=False)
+        return pred_loss, prediction_loss(copy, target, kind=kind, normalize_target=False)
+
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         video = video_to_float(batch["video"])
-        mask = self._mask(video.shape[0], training=False)
-        pred, target, _ = self.forecast(video, mask)
-        kind = self.hparams.loss
-        pred_loss = prediction_loss(pred, target, kind=kind, normalize_target=False)
-        # copy-last: every target step gets the last context step's target embedding
-        targets_all = self.target_tokens(video)
-        last = targets_all[:, self.hparams.context_steps - 1]
-        n = last.shape[1]
-        copy = last.repeat(1, target.shape[1] // n, 1)
-        copy_loss = prediction_loss(copy, target, kind=kind, normalize_target=False)
+        pred_loss, copy_loss = self._evaluate(video)
         size = len(video)
         self._val_sums = [
             self._val_sums[0] + float(pred_loss) * size,
@@ -342,9 +449,7 @@ class JEPA(ScheduledModule):
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         video = video_to_float(batch["video"])
-        mask = self._mask(video.shape[0], training=False)
-        pred, target, _ = self.forecast(video, mask)
-        loss = prediction_loss(pred, target, kind=self.hparams.loss, normalize_target=False)
+        loss, _ = self._evaluate(video)
         self.log("test/pred_loss", loss, batch_size=len(video), sync_dist=True)
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:

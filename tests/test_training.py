@@ -100,6 +100,9 @@ def test_export_command_rebuilds_from_checkpoint(trained, tmp_path):
     b = load_encoder(run / "encoder")
     video = torch.rand(1, 4, 3, 32, 32)
     assert torch.equal(a(video), b(video))
+    # both exports tell the probes how the model was trained (causal objective, 2-step span)
+    meta = [json.loads((d / "config.json").read_text())["metadata"] for d in (out, run / "encoder")]
+    assert meta[0] == meta[1] == {"context_steps": 1, "objective": "causal", "forecast_span": 2}
 
 
 def test_export_rejects_corrupt_checkpoint(tmp_path):

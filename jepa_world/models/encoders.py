@@ -152,6 +152,9 @@ class VideoEncoder(nn.Module):
     #: True when ``keep`` really hides the other tokens (the ViT drops them before attention);
     #: False when every output token has seen the whole frame (CNN receptive fields).
     drops_tokens: bool = False
+    #: True when a token depends on frames of other time steps (attention across time): such an
+    #: encoder would leak the future into teacher-forced (causal) training.
+    mixes_time: bool = False
 
     def forward_features(self, video: Tensor, keep: Tensor | None = None) -> Tensor:
         """Float video ``(B, T, C, H, W)`` in [0, 1] -> tokens ``(B, T', N, D)``.
@@ -269,6 +272,7 @@ class VideoViT(VideoEncoder):
         _rescale_residual_branches(self.blocks)
 
     drops_tokens = True
+    mixes_time = True
 
     def _embed_patches(self, x: Tensor) -> tuple[Tensor, tuple[int, int, int]]:
         x = self.patch_embed(x.transpose(1, 2))  # (B, D, T', Hp, Wp)

@@ -30,8 +30,11 @@ class KeypointCNN(VideoEncoder):
     conv to ``keypoints`` heat maps, a spatial softmax with a learned temperature per map
     (initially ``temperature``: a low one lets a small object such as a dot win the softmax from
     the start, not only large structures), and a linear map of the 2K expected coordinates (in
-    [-1, 1]) to ``embed_dim``. Frames are encoded
-    independently (``tubelet_size`` must be 1); ``patch_size`` is the frame size.
+    [-1, 1]) to ``embed_dim``. With ``appearance`` each keypoint also reports what it sits on
+    and how sure it is: the softmax-weighted mean colour of the (normalised) frame and the peak
+    softmax weight, so the latent says which ball is where and whether it is in view, not only
+    where the maps peak. Frames are encoded independently (``tubelet_size`` must be 1);
+    ``patch_size`` is the frame size.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class KeypointCNN(VideoEncoder):
         depth: int = 1,
         downsample: int = 2,
         temperature: float = 0.1,
+        appearance: bool = False,
         patch_size: int | None = None,
         tubelet_size: int = 1,
     ) -> None:
@@ -85,6 +89,7 @@ class KeypointCNN(VideoEncoder):
                 "depth": depth,
                 "downsample": downsample,
                 "temperature": float(temperature),
+                "appearance": bool(appearance),
             },
         )
         stem = max(8, width // 2)
@@ -99,24 +104,45 @@ class KeypointCNN(VideoEncoder):
         layers.append(nn.Conv2d(channels, keypoints, kernel_size=1))
         self.features = nn.Sequential(*layers)
         self.log_temperature = nn.Parameter(torch.full((keypoints,), math.log(temperature)))
-        self.head = nn.Linear(2 * keypoints, embed_dim)
+        self.appearance = bool(appearance)
+        per_point = 2 + (1 + in_chans if self.appearance else 0)
+        self.head = nn.Linear(per_point * keypoints, embed_dim)
         self.keypoints = keypoints
 
-    def spatial_keypoints(self, frames: Tensor) -> Tensor:
-        """Normalised frames ``(N, C, H, W)`` -> expected (x, y) per heat map ``(N, K, 2)``."""
+    def _softmax_maps(self, frames: Tensor) -> Tensor:
+        """Normalised frames ``(N, C, H, W)`` -> softmax weights per heat map ``(N, K, h, w)``."""
         maps = self.features(frames)  # (N, K, h, w)
         n, k, h, w = maps.shape
         scale = torch.exp(-self.log_temperature).view(1, k, 1)
-        weights = F.softmax(maps.flatten(2) * scale, dim=-1).view(n, k, h, w)
-        xs = torch.linspace(-1.0, 1.0, w, device=maps.device, dtype=maps.dtype)
-        ys = torch.linspace(-1.0, 1.0, h, device=maps.device, dtype=maps.dtype)
+        return F.softmax(maps.flatten(2) * scale, dim=-1).view(n, k, h, w)
+
+    @staticmethod
+    def _expected_xy(weights: Tensor) -> Tensor:
+        h, w = weights.shape[-2:]
+        xs = torch.linspace(-1.0, 1.0, w, device=weights.device, dtype=weights.dtype)
+        ys = torch.linspace(-1.0, 1.0, h, device=weights.device, dtype=weights.dtype)
         x = (weights.sum(dim=2) * xs).sum(dim=-1)
         y = (weights.sum(dim=3) * ys).sum(dim=-1)
         return torch.stack([x, y], dim=-1)
 
+    def spatial_keypoints(self, frames: Tensor) -> Tensor:
+        """Normalised frames ``(N, C, H, W)`` -> expected (x, y) per heat map ``(N, K, 2)``."""
+        return self._expected_xy(self._softmax_maps(frames))
+
+    def keypoint_features(self, frames: Tensor) -> Tensor:
+        """Per keypoint: (x, y), plus, with ``appearance``, peak weight and mean colour."""
+        weights = self._softmax_maps(frames)
+        points = self._expected_xy(weights)
+        if not self.appearance:
+            return points
+        colour_maps = F.adaptive_avg_pool2d(frames, weights.shape[-2:])  # (N, C, h, w)
+        colour = torch.einsum("nkhw,nchw->nkc", weights, colour_maps)
+        peak = weights.flatten(2).amax(-1, keepdim=True)
+        return torch.cat([points, peak, colour], dim=-1)
+
     def _tokens(self, x: Tensor) -> Tensor:
         b, t = x.shape[:2]
-        points = self.spatial_keypoints(x.flatten(0, 1))  # (B*T, K, 2)
+        points = self.keypoint_features(x.flatten(0, 1))  # (B*T, K, F)
         latent = self.head(points.flatten(1))
         return latent.view(b, t, 1, latent.shape[-1])
 

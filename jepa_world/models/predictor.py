@@ -5,6 +5,10 @@ A narrow ViT (timm ``Block``s). Context tokens are layer-normed (no affine), pro
 token plus its position. With ``causal=True`` attention is block-causal over time (a token at time
 t sees only tokens at times <= t), so one forward pass trains every forecast horizon at once and
 ``rollout`` can feed predictions back as context.
+
+Teacher forcing (``horizon=h``): context and targets may share time steps, and a target at time t
+sees only context tokens at times <= t - h (and other targets at times <= t), so one forward pass
+forecasts every step of a clip h steps ahead from all of its real past, as a language model does.
 """
 
 from __future__ import annotations
@@ -110,14 +114,21 @@ class Predictor(nn.Module):
         context_index: Tensor,
         target_index: Tensor,
         grid: tuple[int, int, int] | None = None,
+        horizon: int | None = None,
     ) -> Tensor:
         """Predict target tokens ``(B, Nt, D)``.
 
         ``context`` (B, Nc, D) are encoder tokens; ``context_index`` (Nc,) or (B, Nc) and
         ``target_index`` (Nt,) or (B, Nt) are flat indices ``t*Hp*Wp + h*Wp + w`` into ``grid``
-        (T', Hp, Wp), which defaults to the grid given at construction.
+        (T', Hp, Wp), which defaults to the grid given at construction. ``horizon`` (teacher
+        forcing, causal predictors only): a target at time t sees context at times <= t - horizon
+        only, and context never sees targets.
         """
         grid = self._resolve_grid(grid)
+        if horizon is not None:
+            check_int("horizon", horizon, 1)
+            if not self.causal:
+                raise ValueError("horizon (teacher forcing) needs a causal predictor (causal=True)")
         if context.ndim != 3 or context.shape[-1] != self.embed_dim:
             raise ValueError(
                 f"context must be (B, Nc, D={self.embed_dim}), got {tuple(context.shape)}"
@@ -136,7 +147,7 @@ class Predictor(nn.Module):
         if self.normalize_context:
             context = F.layer_norm(context, (self.embed_dim,))
         base = (
-            self._residual_base(context, context_index, target_index, grid)
+            self._residual_base(context, context_index, target_index, grid, horizon or 1)
             if self.residual
             else None
         )
@@ -151,6 +162,8 @@ class Predictor(nn.Module):
             per_step = grid[1] * grid[2]
             times = torch.cat([context_index, target_index], dim=-1) // per_step
             mask = times.unsqueeze(-2) <= times.unsqueeze(-1)  # [query, key]: key not later
+            if horizon is not None:
+                mask = _teacher_forcing_mask(mask, times, n_ctx, horizon)
             if mask.ndim == 3:
                 mask = mask.unsqueeze(1)  # (B, 1, L, L): same mask for every head
         for block in self.blocks:
@@ -160,19 +173,23 @@ class Predictor(nn.Module):
 
     @staticmethod
     def _residual_base(
-        context: Tensor, context_index: Tensor, target_index: Tensor, grid: tuple[int, int, int]
+        context: Tensor,
+        context_index: Tensor,
+        target_index: Tensor,
+        grid: tuple[int, int, int],
+        gap: int = 1,
     ) -> Tensor:
         """Residual forecasting: each target starts from the layer-normed context token at the same
-        patch in the latest earlier time step (the nearest step when none is earlier; zero when the
-        patch is never in the context), so an untrained predictor already copies the last frame
-        and training learns the change."""
+        patch in the latest time step at least ``gap`` steps earlier (the nearest step when none
+        is; zero when the patch is never in the context), so an untrained predictor already copies
+        the last frame it may see and training learns the change."""
         b = context.shape[0]
         per_step = grid[1] * grid[2]
         ci = context_index.expand(b, -1) if context_index.ndim == 1 else context_index
         ti = target_index.expand(b, -1) if target_index.ndim == 1 else target_index
         same_patch = (ti % per_step).unsqueeze(-1) == (ci % per_step).unsqueeze(-2)
         dt = ((ti // per_step).unsqueeze(-1) - (ci // per_step).unsqueeze(-2)).float()
-        score = torch.where(dt > 0, -dt, -dt.abs() - 1e4)  # earlier steps first, most recent best
+        score = torch.where(dt >= gap, -dt, -dt.abs() - 1e4)  # earlier steps first, latest best
         score = score.masked_fill(~same_patch, float("-inf"))
         best = score.max(-1)
         picked = torch.gather(
@@ -288,6 +305,18 @@ def _check_index(name: str, index: Tensor, batch: int, n_total: int, device) -> 
     if int(index.min()) < 0 or int(index.max()) >= n_total:
         raise ValueError(f"{name} out of range: allowed [0, {n_total - 1}] for this grid")
     return index.to(device=device, dtype=torch.long)
+
+
+def _teacher_forcing_mask(causal: Tensor, times: Tensor, n_ctx: int, horizon: int) -> Tensor:
+    """Block-causal ``[query, key]`` mask restricted for teacher forcing: targets see context at
+    least ``horizon`` steps earlier (and targets not later than themselves); context sees only
+    context."""
+    is_target = torch.arange(times.shape[-1], device=times.device) >= n_ctx
+    far_enough = times.unsqueeze(-2) <= times.unsqueeze(-1) - horizon  # key <= query - horizon
+    query_target = is_target.unsqueeze(-1)
+    key_target = is_target.unsqueeze(-2)
+    allowed = torch.where(query_target & ~key_target, far_enough, causal)
+    return allowed & (query_target | ~key_target)
 
 
 def _expand(pos: Tensor) -> Tensor:

@@ -66,7 +66,11 @@ class ProbeModel:
     """Frozen encoder (target space), context encoder and predictor of one model.
 
     ``context_steps`` is the number of context time steps the predictor was trained with;
-    ``window_steps`` (T' of the training clip) bounds every forecast window.
+    ``window_steps`` (T' of the training clip) bounds every forecast window. ``objective`` is
+    how it was trained (``window``: forecast the rest of a window from its first
+    ``context_steps``; ``causal``: teacher forcing, every step from all of its past) and
+    ``forecast_span`` the steps it learned to forecast in one call (None: unknown, the rest of
+    the window after the context).
     """
 
     encoder: nn.Module
@@ -76,6 +80,8 @@ class ProbeModel:
     context_steps: int
     name: str = "model"
     notes: dict[str, Any] = field(default_factory=dict)
+    objective: str = "window"
+    forecast_span: int | None = None
 
     def __post_init__(self) -> None:
         self.encoder = _unwrap(self.encoder).eval()
@@ -159,6 +165,55 @@ class ProbeModel:
         b = x.shape[0]
         return pred.view(b, w - c, n, -1).float().cpu(), targets.float().cpu()
 
+    @property
+    def mixes_time(self) -> bool:
+        """True when the encoder's tokens depend on other time steps (attention across time)."""
+        return bool(getattr(self.encoder, "mixes_time", True))
+
+    @torch.inference_mode()
+    def next_step_forecasts(self, video: np.ndarray | Tensor) -> tuple[Tensor, Tensor]:
+        """Teacher-forced one-step forecasts of every step of ``video`` from all of its past.
+
+        Step t is forecast from the real steps ``max(0, t - W + 1) .. t - 1`` (W: the training
+        window) in one causal pass per window, as the ``causal`` objective trains at horizon 1.
+        Returns forecasts ``(B, T', N, D)`` (step 0, which has no past, is NaN) and the
+        layer-normed targets ``(B, T', N, D)``, float32 on the CPU. Needs an encoder whose tokens
+        do not mix time steps (the context tokens of step t must not see later frames).
+        """
+        if self.mixes_time:
+            raise ValueError(
+                f"{self.name}: next-step forecasts over a growing context need an encoder whose "
+                "tokens do not mix time steps; this one attends across time"
+            )
+        x = as_float_video(video, self.device)
+        tub, w = self.tubelet, self.window_steps
+        steps = x.shape[1] // tub
+        x = x[:, : steps * tub]
+        targets = self.encoder.forward_features(x)
+        targets = F.layer_norm(targets, targets.shape[-1:])
+        context = self.context_encoder.forward_features(x)
+        b, _, n, d = context.shape
+        out = torch.full_like(context, float("nan"))
+        # window starting at s forecasts steps s+1 .. s+W-1; the first covers 1..W-1, later
+        # ones add one step each
+        for s in range(0, max(1, steps - w + 1)):
+            length = min(w, steps - s)
+            if length < 2:
+                break
+            index = torch.arange(length * n, device=x.device)
+            pred = self.predictor(
+                context[:, s : s + length - 1].flatten(1, 2),
+                index[: (length - 1) * n],
+                index[n:],
+                (length, *self.grid_hw),
+                horizon=1,
+            ).view(b, length - 1, n, d)
+            if s == 0:
+                out[:, 1:length] = pred
+            else:
+                out[:, s + length - 1] = pred[:, -1]
+        return out.float().cpu(), targets.float().cpu()
+
     @torch.inference_mode()
     def rollout(
         self,
@@ -173,6 +228,23 @@ class ProbeModel:
         context = self.context_encoder.forward_features(x)
         out = self.predictor.rollout(context, steps, self.grid_hw, window=window, chunk=chunk)
         return out.float().cpu()
+
+
+def _metadata(config: dict[str, Any]) -> dict[str, Any]:
+    meta = config.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _objective_from(config: dict[str, Any]) -> tuple[str, int | None]:
+    """Training objective and forecast span recorded in the export (older exports: window)."""
+    meta = _metadata(config)
+    objective = meta.get("objective", "window")
+    span = meta.get("forecast_span")
+    if objective not in ("window", "causal"):
+        raise ValueError(f"config.json metadata.objective={objective!r} is not window or causal")
+    if span is not None and (isinstance(span, bool) or not isinstance(span, int) or span < 1):
+        raise ValueError(f"config.json metadata.forecast_span={span!r} must be an int >= 1")
+    return objective, span
 
 
 def _context_steps_from(config: dict[str, Any], window_steps: int) -> tuple[int, str]:
@@ -216,6 +288,7 @@ def load_probe_model(model: Any, context_steps: int | None = None) -> ProbeModel
         context_steps, source = _context_steps_from(config, window)
     else:
         source = "suite"
+    objective, span = _objective_from(config)
     return ProbeModel(
         encoder=world_model.encoder,
         context_encoder=getattr(world_model, "context_encoder", None) or world_model.encoder,
@@ -224,6 +297,8 @@ def load_probe_model(model: Any, context_steps: int | None = None) -> ProbeModel
         context_steps=context_steps,
         name=name,
         notes={"context_steps_source": source},
+        objective=objective,
+        forecast_span=span,
     )
 
 
@@ -252,4 +327,6 @@ def random_init_like(model: ProbeModel, seed: int) -> ProbeModel:
         config={"encoder": encoder.config, "predictor": predictor.config, "seed": seed},
         context_steps=model.context_steps,
         name=f"random_init[{seed}]",
+        objective=model.objective,
+        forecast_span=model.forecast_span,
     )

@@ -83,7 +83,7 @@ class _Run:
             spec = suite.rollout
             c = spec.context_steps or model.context_steps
             params = self.world_params("probes.rollout", spec.world_params, ("frames",))
-            window, chunk = spec.window or c, _rollout_chunk(spec, model)
+            window, chunk = _rollout_window(spec, model), _rollout_chunk(spec, model)
             steps = rollout_steps(model.window_steps, spec.horizons, c, window, chunk)
             params["frames"] = steps * model.tubelet
             worlds["rollout"] = self._try_world("probes.rollout", "physics2d", params, create_world)
@@ -110,6 +110,17 @@ class _Run:
                 raise ValueError(
                     f"probes.voe.context_steps={c} is out of range: allowed [1, {window - 1}] "
                     f"(clips of {steps} steps, model window {model.window_steps})"
+                )
+            mode = _voe_context(suite.voe, model)
+            if mode == "growing" and model.mixes_time:
+                raise ValueError(
+                    "probes.voe.context='growing' needs an encoder whose tokens do not mix time "
+                    f"steps; {model.name}'s encoder attends across time (use context: fixed)"
+                )
+            if mode == "growing" and suite.voe.horizons not in (None, (1,)):
+                raise ValueError(
+                    f"probes.voe.horizons={list(suite.voe.horizons)}: a growing context "
+                    "forecasts one step ahead (horizons: [1] or null)"
                 )
             if suite.voe.horizons and max(suite.voe.horizons) > window - c:
                 raise ValueError(
@@ -189,7 +200,7 @@ class _Run:
         boot = {"resamples": suite.bootstrap_resamples, "seed": suite.bootstrap_seed}
         common = {
             "horizons": spec.horizons,
-            "window": spec.window,
+            "window": _rollout_window(spec, model),
             "chunk": _rollout_chunk(spec, model),
             "batch_size": suite.batch_size,
         }
@@ -242,7 +253,7 @@ class _Run:
             "context_frames": c * model.tubelet,
             "horizons_steps": list(spec.horizons),
             "frames_per_step": model.tubelet,
-            "window": spec.window or c,
+            "window": _rollout_window(spec, model),
             "chunk": common["chunk"],
             "frame_probe": "the state probe's per-patch position read-out",
             "latent_err": "mean |forecast - true layer-normed target tokens| over tokens, dims",
@@ -264,6 +275,7 @@ class _Run:
             topk=spec.topk,
             clip_score=spec.clip_score,
             auroc_score=spec.auroc_score,
+            context=_voe_context(spec, model),
         )
         boot = {"resamples": suite.bootstrap_resamples, "seed": suite.bootstrap_seed}
         first_frame = c * model.tubelet
@@ -319,6 +331,7 @@ class _Run:
             "properties": list(spec.properties),
             "quadruplets_per_property": spec.quadruplets.count,
             "seeds": {p: _range(spec.property_range(p)) for p in spec.properties},
+            "context": settings.context,
             "context_steps": c,
             "context_frames": first_frame,
             "window_steps": min(model.window_steps, int(world.frames) // model.tubelet),
@@ -382,7 +395,24 @@ def _range(r) -> list[int]:
 def _rollout_chunk(spec: Any, model: ProbeModel) -> int:
     """Steps per predictor call: the suite's, else the span the model was trained to forecast."""
     c = spec.context_steps or model.context_steps
-    return spec.chunk or max(1, model.window_steps - c)
+    return spec.chunk or model.forecast_span or max(1, model.window_steps - c)
+
+
+def _rollout_window(spec: Any, model: ProbeModel) -> int:
+    """Context steps per predictor call: the suite's, else what training showed the predictor
+    (its context length; for causal models every step that fits beside the chunk)."""
+    if spec.window:
+        return spec.window
+    if model.objective == "causal":
+        return max(1, model.window_steps - _rollout_chunk(spec, model))
+    return spec.context_steps or model.context_steps
+
+
+def _voe_context(spec: Any, model: ProbeModel) -> str:
+    """``fixed`` or ``growing``: ``auto`` grows the context for causal-objective models."""
+    if spec.context != "auto":
+        return spec.context
+    return "growing" if model.objective == "causal" else "fixed"
 
 
 def _strip(metrics: Mapping[str, float], prefix: str) -> dict[str, float]:

@@ -45,6 +45,7 @@ OPEN_VIEW_KINDS = ("teleport", "vanish", "colour_flip")
 CLIP_SCORES = ("sum", "mean")
 AUROC_SCORES = ("sum", "mean", "max", "peak")
 TOKEN_REDUCTIONS = ("mean", "topk")
+CONTEXT_MODES = ("auto", "fixed", "growing")
 SEED_BLOCK = 1_000_000
 MAX_SEED = 2**62
 PROBE_SEED_START = 3 * 10**9
@@ -103,6 +104,7 @@ class VoESpec:
     open_view: SeedRange | None = None  # count per kind, blocks as for properties
     open_view_kinds: tuple[str, ...] = OPEN_VIEW_KINDS
     context_steps: int | None = None
+    context: str = "auto"  # fixed | growing | auto (growing for causal-objective models)
     stride: int | None = None  # None: window - context, so each step is forecast once
     horizons: tuple[int, ...] | None = None  # None: every horizon a window forecasts
     token_reduction: str = "mean"
@@ -316,6 +318,7 @@ def _parse_voe(data: Any) -> VoESpec:
             "quadruplets",
             "open_view",
             "context_steps",
+            "context",
             "stride",
             "horizons",
             "token_reduction",
@@ -346,6 +349,7 @@ def _parse_voe(data: Any) -> VoESpec:
         open_view=open_view,
         open_view_kinds=kinds,
         context_steps=s.int("context_steps", None, 1, 4096),
+        context=s.choice("context", "auto", CONTEXT_MODES),
         stride=s.int("stride", None, 1, 4096),
         horizons=_horizons(s, "horizons", None),
         token_reduction=s.choice("token_reduction", "mean", TOKEN_REDUCTIONS),

@@ -1,14 +1,16 @@
 """Violation-of-expectation surprise (PROTOCOLS.md section 2) and its metrics.
 
-Model surprise. A clip of T' time steps is cut into windows of the model's training length W
-(stride ``stride`` steps; by default W - C, so that each step is forecast once). In each window
-the context encoder sees the first C steps and the predictor forecasts the remaining W - C
-steps, exactly as in training; the target is the
-layer-normed target-encoder tokens of the whole window. The error of one forecast token is the
-L1 distance (mean absolute difference over the D dims); tokens are reduced per step by their mean
-or by the mean of the ``topk`` largest (a localised statistic). The surprise of time step t is the
-mean over every window that forecasts t (at the chosen horizons). Steps no window forecasts (the
-first C) carry no surprise.
+Model surprise, ``context="fixed"``. A clip of T' time steps is cut into windows of the model's
+training length W (stride ``stride`` steps; by default W - C, so that each step is forecast
+once). In each window the context encoder sees the first C steps and the predictor forecasts the
+remaining W - C steps, exactly as in training; the target is the layer-normed target-encoder
+tokens of the whole window. ``context="growing"`` (models trained with the causal objective):
+every step t >= C is forecast one step ahead from all of its past (up to W - 1 steps), so what
+the model saw before an occlusion still shapes its forecast after it. The error of one
+forecast token is the L1 distance (mean absolute difference over the D dims); tokens are reduced
+per step by their mean or by the mean of the ``topk`` largest (a localised statistic). The
+surprise of time step t is the mean over every window that forecasts t (at the chosen horizons).
+Steps no window forecasts (the first C) carry no surprise.
 
 Clip score. Additive over time steps: the sum (or mean) of per-step surprise over the forecast
 steps. Never a max over time: a max is not additive and breaks the matching of quadruplets.
@@ -70,8 +72,11 @@ class SurpriseSettings:
     topk: int = 4
     clip_score: str = "sum"
     auroc_score: str = "max"
+    context: str = "fixed"
 
     def __post_init__(self) -> None:
+        if self.context not in ("fixed", "growing"):
+            raise ValueError(f"context={self.context!r}: choose 'fixed' or 'growing'")
         if self.token_reduction not in ("mean", "topk"):
             raise ValueError(f"token_reduction={self.token_reduction!r}: choose 'mean' or 'topk'")
         if self.clip_score not in ("sum", "mean"):
@@ -116,6 +121,8 @@ def model_surprise(
     model: ProbeModel, video: np.ndarray, settings: SurpriseSettings, batch_size: int = 32
 ) -> tuple[SurpriseTrace, SurpriseTrace]:
     """Per-step surprise of ``video`` (B, T, C, H, W): (model forecast, latent copy-last)."""
+    if settings.context == "growing":
+        return _growing_surprise(model, video, settings, batch_size)
     tub, c = model.tubelet, settings.context_steps
     steps = video.shape[1] // tub
     window = min(model.window_steps, steps)
@@ -161,6 +168,38 @@ def model_surprise(
     return (
         SurpriseTrace(total / norm, valid, tub),
         SurpriseTrace(copy_total / norm, valid, tub),
+    )
+
+
+def _growing_surprise(
+    model: ProbeModel, video: np.ndarray, settings: SurpriseSettings, batch_size: int
+) -> tuple[SurpriseTrace, SurpriseTrace]:
+    """Surprise of each step t >= C at its one-step forecast from every earlier step."""
+    steps = video.shape[1] // model.tubelet
+    c = settings.context_steps
+    if not 1 <= c < steps:
+        raise ValueError(
+            f"context_steps={c} is out of range: allowed [1, {steps - 1}] for clips of {steps} "
+            "steps"
+        )
+    if settings.horizons not in (None, (1,)):
+        raise ValueError(
+            f"horizons={list(settings.horizons)}: a growing context forecasts one step ahead"
+        )
+    how, k = settings.token_reduction, settings.topk
+    values, copies = [], []
+    for i in range(0, len(video), batch_size):
+        pred, target = model.next_step_forecasts(video[i : i + batch_size])
+        err = reduce_tokens((pred[:, 1:] - target[:, 1:]).abs().mean(-1), how, k)
+        copy = reduce_tokens((target[:, :-1] - target[:, 1:]).abs().mean(-1), how, k)
+        values.append(torch.nn.functional.pad(err, (1, 0)))
+        copies.append(torch.nn.functional.pad(copy, (1, 0)))
+    valid = np.arange(steps) >= c
+    total = torch.cat(values).double().numpy()
+    copy_total = torch.cat(copies).double().numpy()
+    return (
+        SurpriseTrace(np.where(valid, total, 0.0), valid, model.tubelet),
+        SurpriseTrace(np.where(valid, copy_total, 0.0), valid, model.tubelet),
     )
 
 

@@ -202,3 +202,38 @@ def test_keep_rejects_bad_indices():
         encoder.forward_features(video, keep=torch.tensor([32]))
     with pytest.raises(TypeError, match="integer"):
         encoder.forward_features(video, keep=torch.tensor([1.0]))
+
+
+def test_keypoint_appearance_reads_colour_and_peak_where_the_map_points():
+    """With ``appearance`` each keypoint reports the colour under its softmax and its peak
+    weight: a one-hot map on a pixel of the (pooled) frame returns that pixel's colour."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    enc = create_encoder(
+        "cnn_keypoints",
+        img_size=32,
+        frames=2,
+        embed_dim=16,
+        keypoints=2,
+        width=8,
+        depth=0,
+        appearance=True,
+    )
+    frames = torch.rand(3, 3, 32, 32)
+    weights = enc._softmax_maps(frames)
+    h, w = weights.shape[-2:]
+    one_hot = torch.zeros_like(weights)
+    one_hot[:, 0, 2, 5] = 1.0
+    one_hot[:, 1] = 1.0 / (h * w)
+    enc._softmax_maps = lambda _frames: one_hot
+    feats = enc.keypoint_features(frames)
+    assert feats.shape == (3, 2, 2 + 1 + 3)
+    pooled = F.adaptive_avg_pool2d(frames, (h, w))
+    torch.testing.assert_close(feats[:, 0, 3:], pooled[:, :, 2, 5])
+    torch.testing.assert_close(feats[:, 1, 3:], pooled.mean(dim=(2, 3)))
+    torch.testing.assert_close(feats[:, :, 2], torch.tensor([[1.0, 1.0 / (h * w)]]).expand(3, 2))
+    xs = torch.linspace(-1, 1, w)
+    torch.testing.assert_close(feats[:, 0, 0], xs[5].expand(3))
+    assert enc.config["appearance"] is True
+    assert create_encoder(**enc.config).head.in_features == 2 * 6

@@ -174,3 +174,38 @@ def test_residual_predictor_starts_at_copy_last():
     last = F.layer_norm(context[:, 4:8], (16,))
     assert torch.allclose(out, last, atol=1e-6)
     assert pred.config["residual"] is True
+
+
+@pytest.mark.parametrize("horizon", [1, 2])
+def test_teacher_forcing_targets_see_only_context_horizon_steps_earlier(horizon):
+    """Teacher forcing: context at every step, targets at steps h..T'-1; changing the context
+    at time 1 moves only targets at times >= 1 + h."""
+    model = scrambled(predictor())
+    steps, n = GRID[0], GRID[1] * GRID[2]
+    context_index = torch.arange((steps - horizon) * n)
+    target_index = torch.arange(horizon * n, steps * n)
+    context = torch.randn(2, len(context_index), D)
+    changed = context.clone()
+    changed[:, n : 2 * n] = torch.randn(2, n, D)  # time 1
+    before = model(context, context_index, target_index, GRID, horizon=horizon)
+    after = model(changed, context_index, target_index, GRID, horizon=horizon)
+    unaffected = target_index // n < 1 + horizon
+    torch.testing.assert_close(before[:, unaffected], after[:, unaffected], rtol=0, atol=1e-6)
+    assert (before[:, ~unaffected] - after[:, ~unaffected]).abs().amax(dim=-1).min() > 1e-2
+
+
+def test_teacher_forcing_residual_starts_from_the_step_horizon_earlier():
+    grid = (4, 1, 1)
+    pred = create_predictor(16, grid, depth=1, pred_dim=16, num_heads=2, residual=True)
+    torch.nn.init.zeros_(pred.output_proj.weight)
+    torch.nn.init.zeros_(pred.output_proj.bias)
+    context = torch.randn(2, 2, 16)  # times 0, 1
+    out = pred(context, torch.arange(2), torch.arange(2, 4), grid, horizon=2)  # targets 2, 3
+    torch.testing.assert_close(out, torch.nn.functional.layer_norm(context, (16,)))
+
+
+def test_teacher_forcing_needs_a_causal_predictor():
+    with pytest.raises(ValueError, match="causal"):
+        predictor(causal=False)(torch.randn(1, 4, D), torch.arange(4), torch.arange(4, 8), GRID, 1)
+    with pytest.raises(ValueError, match="horizon"):
+        predictor()(torch.randn(1, 4, D), torch.arange(4), torch.arange(4, 8), GRID, horizon=0)

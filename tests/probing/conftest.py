@@ -30,6 +30,39 @@ def tiny_model_dir(tmp_path_factory):
     return save_pretrained(TinyWorldModel(), path, metadata={"context_steps": 2})
 
 
+class TinyCausalWorldModel(nn.Module):
+    """One keypoint token per frame and a causal predictor, as the causal objective trains."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = create_encoder(
+            "cnn_keypoints",
+            img_size=64,
+            frames=8,
+            embed_dim=16,
+            keypoints=4,
+            width=8,
+            depth=0,
+            appearance=True,
+        )
+        self.predictor = create_predictor(16, self.encoder.grid, depth=1, num_heads=2, pred_dim=16)
+
+
+@pytest.fixture(scope="session")
+def tiny_causal_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny_causal") / "model"
+    metadata = {"context_steps": 2, "objective": "causal", "forecast_span": 2}
+    return save_pretrained(TinyCausalWorldModel(), path, metadata=metadata)
+
+
+@pytest.fixture(scope="session")
+def tiny_causal_model(tiny_causal_dir):
+    from jepa_world.probing.model import load_probe_model
+
+    return load_probe_model(tiny_causal_dir)
+
+
 @pytest.fixture(scope="session")
 def tiny_probe_model(tiny_model_dir):
     from jepa_world.probing.model import load_probe_model

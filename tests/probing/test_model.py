@@ -58,3 +58,45 @@ def test_probe_model_from_a_loaded_world_model(tiny_model_dir):
     # a loaded WorldModel carries no export metadata: half the training window (4 steps)
     assert m.context_steps == 2 and "default" in m.notes["context_steps_source"]
     assert m.config["encoder"]["img_size"] == 64
+
+
+def test_causal_export_metadata_is_read(tiny_causal_model, tiny_probe_model):
+    m = tiny_causal_model
+    assert (m.objective, m.forecast_span, m.mixes_time) == ("causal", 2, False)
+    assert (tiny_probe_model.objective, tiny_probe_model.forecast_span) == ("window", None)
+    assert tiny_probe_model.mixes_time  # a ViT attends across time
+    twin = random_init_like(m, 0)
+    assert (twin.objective, twin.forecast_span) == ("causal", 2)
+
+
+def test_bad_objective_metadata_is_named(tiny_causal_dir, tmp_path):
+    import json
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_causal_dir, copy)
+    config = json.loads((copy / "config.json").read_text())
+    config["metadata"]["objective"] = "future"
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="metadata.objective='future'"):
+        load_probe_model(copy)
+
+
+def test_next_step_forecasts_see_only_the_past_and_slide_past_the_window(
+    tiny_causal_model, tiny_probe_model
+):
+    m = tiny_causal_model  # 8-frame window, one step per frame
+    video = np.random.default_rng(0).integers(0, 256, size=(2, 12, 3, 64, 64), dtype=np.uint8)
+    pred, target = m.next_step_forecasts(video)
+    assert pred.shape == target.shape == (2, 12, 1, 16)
+    assert torch.isnan(pred[:, 0]).all() and torch.isfinite(pred[:, 1:]).all()
+    changed = video.copy()
+    changed[:, 5:] = 255 - changed[:, 5:]
+    after, _ = m.next_step_forecasts(changed)
+    torch.testing.assert_close(pred[:, 1:6], after[:, 1:6])  # steps <= 5 see frames < 5 only
+    assert not torch.allclose(pred[:, 6:], after[:, 6:])
+    # step 10 is the last step of the 8-step window starting at step 3
+    window, _ = m.next_step_forecasts(video[:, 3:11])
+    torch.testing.assert_close(pred[:, 10], window[:, 7])
+    with pytest.raises(ValueError, match="do not mix time steps"):  # a ViT attends across time
+        tiny_probe_model.next_step_forecasts(video[:, :8])

@@ -133,3 +133,35 @@ def test_bad_world_params_fail_before_clips_are_made(tiny_model_dir, monkeypatch
     suite["probes"]["rollout"]["chunk"] = 3  # 2 context steps + 3 > the 4-step window
     with pytest.raises(ValueError, match=r"probes.rollout.window=2 \+ chunk=3 must fit"):
         runner.run_suite(tiny_model_dir, suite)
+
+
+@pytest.fixture(scope="module")
+def causal_report(tiny_causal_dir):
+    from jepa_world.probing import run_suite
+
+    return run_suite(tiny_causal_dir, tiny_suite())
+
+
+def test_causal_models_get_a_growing_context_and_their_forecast_span(causal_report):
+    """``context: auto`` grows the VoE context for a causal-objective model; the roll-out
+    forecasts its trained span (2 steps) per call from every step that fits beside it."""
+    metrics, protocol = causal_report["metrics"], causal_report["protocol"]
+    assert not [k for k in expected_keys() if k not in metrics]
+    assert protocol["voe"]["context"] == "growing"
+    assert (protocol["rollout"]["chunk"], protocol["rollout"]["window"]) == (2, 8 - 2)
+    for prop in PROPERTIES:
+        assert metrics[f"baselines/pixels/voe/{prop}/relative_acc"] == 0.5
+
+
+def test_growing_context_needs_an_encoder_that_keeps_time_steps_apart(tiny_model_dir, run):
+    from jepa_world.probing import runner
+
+    report = json.loads((run / "report.json").read_text())
+    assert report["protocol"]["voe"]["context"] == "fixed"  # auto, for a window-objective ViT
+    suite = tiny_suite()
+    suite["probes"]["voe"]["context"] = "growing"
+    with pytest.raises(ValueError, match="probes.voe.context='growing' needs an encoder"):
+        runner.run_suite(tiny_model_dir, suite)
+    suite["probes"]["voe"]["context"] = "sliding"
+    with pytest.raises(ValueError, match="probes.voe.context"):
+        runner.run_suite(tiny_model_dir, suite)

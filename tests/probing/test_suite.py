@@ -62,6 +62,7 @@ def _broken(physics: dict, path: str, value=None, delete: bool = False) -> dict:
         ("probes.voe.properties", ["permanence", "levitation"], False, "levitation"),
         ("probes.voe.clip_score", "max", False, "additive"),
         ("probes.voe.token_reduction", "median", False, "probes.voe.token_reduction"),
+        ("probes.voe.context", "sliding", False, "probes.voe.context"),
         ("probes.rollout.horizons", [4, 2], False, "strictly increasing"),
         ("probes.voe.open_view.kinds", ["warp"], False, "probes.voe.open_view.kinds"),
         ("baselines.random_init.seeds", [0, 1, 2], False, ">= 5 distinct seeds"),

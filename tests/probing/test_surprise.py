@@ -124,3 +124,29 @@ def test_pixel_novelty_flags_open_view_pairs(intuitive):
         trace = pixel_surprise(video.reshape(q * 2, *video.shape[2:]), 4)
         outcomes.append(pair_metrics(SurpriseTrace(trace.values.reshape(q, 2, -1), trace.valid, 1)))
     assert np.concatenate(outcomes).mean() >= 0.8  # the easy subset: pixels already see it
+
+
+def test_growing_context_scores_each_step_from_all_of_its_past(tiny_causal_model, intuitive):
+    """Growing context: every step from C on is forecast one step ahead from every earlier
+    step; its latent copy-last (a function of consecutive frames) ties on matched quadruplets,
+    as pixel novelty does, so only memory can break the tie."""
+    m = tiny_causal_model  # 8-frame window, 24-frame clips: windows slide past the first
+    data = intuitive.quadruplets("permanence", np.arange(3_010_000_000, 3_010_000_004))
+    video = data["video"]
+    q = len(video)
+    settings = SurpriseSettings(context_steps=2, context="growing")
+    trace, copy = model_surprise(m, video.reshape(q * 4, *video.shape[2:]), settings, 8)
+    assert trace.values.shape == (q * 4, 24) and trace.step_frames == 1
+    np.testing.assert_array_equal(trace.valid, np.arange(24) >= 2)
+    assert (trace.values[:, 2:] > 0).all() and (trace.values[:, :2] == 0).all()
+    pred, target = m.next_step_forecasts(video[0, :1])
+    step5 = (pred[:, 5] - target[:, 5]).abs().mean().item()
+    assert trace.values[0, 5] == pytest.approx(step5, rel=1e-5)
+    copies = clip_scores(copy).reshape(q, 4)
+    np.testing.assert_allclose(copies[:, 2] + copies[:, 3], copies[:, 0] + copies[:, 1], rtol=1e-6)
+    with pytest.raises(ValueError, match="one step ahead"):
+        model_surprise(
+            m, video[0], SurpriseSettings(context_steps=2, context="growing", horizons=(2,))
+        )
+    with pytest.raises(ValueError, match="context='window'"):
+        SurpriseSettings(context_steps=2, context="window")
