@@ -173,9 +173,27 @@ def keep_large_allocations_on_the_heap() -> bool:
     return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 1 << 30))
 
 
+def flush_denormal_floats() -> bool:
+    """Compute subnormal floats as zero (x86 FTZ/DAZ).
+
+    A sharp spatial softmax (the keypoint encoders) leaves weights below 1e-38; every op on them
+    then takes the CPU's slow subnormal path. Measured on one CPU thread, a training step of the
+    physics2d_cpu model with an EMA target and VICReg term: 2.47 s with subnormals, 1.29 s
+    flushed. Values under 1.2e-38 change nothing a model computes. ``JEPA_WORLD_KEEP_DENORMALS=1``
+    keeps IEEE behaviour. Returns whether flushing is on.
+    """
+    if os.environ.get("JEPA_WORLD_KEEP_DENORMALS") == "1":
+        return False
+    import torch
+
+    return bool(torch.set_flush_denormal(True))
+
+
 def main(argv: list[str] | None = None) -> None:
     from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
+    if from_command_line:
+        flush_denormal_floats()
     if argv and argv[0] in TOOLS:
         run_tool(argv)
         return
