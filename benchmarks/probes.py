@@ -4,7 +4,9 @@ Usage: ``python benchmarks/probes.py [MODEL_DIR] [--suite probes/physics.yaml] [
 (without MODEL_DIR: a random-init model with the quickstart recipe's architecture).
 Prints the time of each stage (data, model, pixel and random-init baselines) and, as the last
 line, one JSON dict. The budget (issue 5): the physics suite on the quickstart model in <= 5 min
-on 2 CPU cores, baselines included.
+on 2 CPU cores, baselines included. The process is set up as the ``jepa-world`` command sets it
+(subnormal floats flushed, large allocations kept on glibc's heap; ``JEPA_WORLD_KEEP_DENORMALS=1``
+and ``JEPA_WORLD_SYSTEM_MALLOC=1`` opt out).
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    from jepa_world.cli import flush_denormal_floats, keep_large_allocations_on_the_heap
     from jepa_world.probing import run_suite
+
+    flushed = flush_denormal_floats()
+    heap = keep_large_allocations_on_the_heap()
 
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or str(random_recipe_model("quickstart", Path(tmp) / "random"))
@@ -53,6 +59,8 @@ def main() -> None:
         "suite": report["suite"],
         "model": args.model or "random-init, recipes/quickstart.yaml's architecture",
         "threads": args.threads,
+        "denormals_flushed": flushed,
+        "allocations_on_heap": heap,
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, {platform.processor() or ''}",
         "total_s": round(total, 1),
         "model_s": round(model_s, 1),

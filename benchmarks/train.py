@@ -3,7 +3,8 @@
 Both paths train the quickstart recipe's model on the same batch size with the same data module;
 the bare loop does exactly the model's work (forward, loss, backward, AdamW, EMA, collapse
 statistics) with no Lightning. Also reports how much faster the world generates frames than training
-consumes them. The last line is one JSON dict:
+consumes them. Both paths run in a process set up as the ``jepa-world`` command sets it (subnormals
+flushed, large allocations on the heap). The last line is one JSON dict:
 {"lightning_clips_per_s", "bare_clips_per_s", "lightning_overhead_ratio", "generator_fps",
  "training_fps", "generator_over_training"}.
 
@@ -25,7 +26,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from lightning.pytorch.callbacks import Callback  # noqa: E402
 
-from jepa_world.cli import build_cli  # noqa: E402
+from jepa_world.cli import (  # noqa: E402
+    build_cli,
+    flush_denormal_floats,
+    keep_large_allocations_on_the_heap,
+)
 from jepa_world.module import video_to_float  # noqa: E402
 
 RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "quickstart.yaml"
@@ -109,6 +114,8 @@ def main() -> dict[str, float]:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
+    flush_denormal_floats()
+    keep_large_allocations_on_the_heap()
     with tempfile.TemporaryDirectory() as root:
         light, batch_size, cli = lightning_rate(args.steps, args.warmup, root)
         bare = bare_rate(cli, args.steps, args.warmup)

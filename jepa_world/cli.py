@@ -194,11 +194,10 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if from_command_line:
         flush_denormal_floats()
+        keep_large_allocations_on_the_heap()
     if argv and argv[0] in TOOLS:
         run_tool(argv)
         return
-    if from_command_line:
-        keep_large_allocations_on_the_heap()
     argv = resolve_config_paths(argv)
     if from_command_line:
         # LightningCLI reads sys.argv itself, and DDP launchers re-run it in each child process.

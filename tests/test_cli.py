@@ -90,3 +90,20 @@ def test_subnormal_floats_flush_to_zero_and_can_be_kept(monkeypatch):
     finally:
         torch.set_flush_denormal(False)
     assert (tiny * 1.0).item() > 0.0
+
+
+@pytest.mark.parametrize("command", [["recipes", "list"], ["worlds", "list"]])
+def test_every_command_line_run_sets_up_the_process(monkeypatch, capsys, command):
+    """Tools such as ``probe`` run heavy models too: they get the same process settings as fit."""
+    import jepa_world.cli as cli
+
+    calls = []
+    monkeypatch.setattr(cli, "flush_denormal_floats", lambda: calls.append("denormals"))
+    monkeypatch.setattr(cli, "keep_large_allocations_on_the_heap", lambda: calls.append("heap"))
+    monkeypatch.setattr(sys, "argv", ["jepa-world", *command])
+    cli.main()
+    assert sorted(calls) == ["denormals", "heap"]
+    assert capsys.readouterr().out
+    calls.clear()
+    cli.main(command)  # called from Python: the caller's process is left alone
+    assert calls == []
