@@ -249,7 +249,7 @@ def _objective_from(config: dict[str, Any]) -> tuple[str, int | None]:
 
 def _context_steps_from(config: dict[str, Any], window_steps: int) -> tuple[int, str]:
     """Training context length recorded in the export, else half the training window."""
-    meta = config.get("metadata") or {}
+    meta = _metadata(config)
     for source in (meta, meta.get("hparams") or {}, config):
         value = source.get("context_steps") if isinstance(source, dict) else None
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
