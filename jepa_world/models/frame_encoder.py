@@ -53,6 +53,7 @@ class KeypointCNN(VideoEncoder):
         downsample: int = 2,
         temperature: float = 0.1,
         appearance: bool = False,
+        soft_readout: float | None = None,
         patch_size: int | None = None,
         tubelet_size: int = 1,
     ) -> None:
@@ -63,6 +64,12 @@ class KeypointCNN(VideoEncoder):
         check_int("img_size", img_size, 2 ** (downsample + 1))
         if not (isinstance(temperature, (int, float)) and 0 < temperature <= 100):
             raise ValueError(f"temperature={temperature!r} is out of range: allowed (0, 100]")
+        if soft_readout is not None and not (
+            isinstance(soft_readout, (int, float)) and 1 < soft_readout <= 1000
+        ):
+            raise ValueError(
+                f"soft_readout={soft_readout!r} is out of range: allowed (1, 1000] or null"
+            )
         if tubelet_size != 1:
             raise ValueError(
                 f"tubelet_size={tubelet_size} is not allowed: {type(self).__name__} encodes each "
@@ -90,6 +97,7 @@ class KeypointCNN(VideoEncoder):
                 "downsample": downsample,
                 "temperature": float(temperature),
                 "appearance": bool(appearance),
+                "soft_readout": None if soft_readout is None else float(soft_readout),
             },
         )
         stem = max(8, width // 2)
@@ -105,15 +113,21 @@ class KeypointCNN(VideoEncoder):
         self.features = nn.Sequential(*layers)
         self.log_temperature = nn.Parameter(torch.full((keypoints,), math.log(temperature)))
         self.appearance = bool(appearance)
-        per_point = 2 + (1 + in_chans if self.appearance else 0)
+        self.soft_readout = None if soft_readout is None else float(soft_readout)
+        per_point = 2 + (1 + in_chans if self.appearance else 0) + (2 if soft_readout else 0)
         self.head = nn.Linear(per_point * keypoints, embed_dim)
         self.keypoints = keypoints
 
-    def _softmax_maps(self, frames: Tensor) -> Tensor:
-        """Normalised frames ``(N, C, H, W)`` -> softmax weights per heat map ``(N, K, h, w)``."""
-        maps = self.features(frames)  # (N, K, h, w)
+    def _softmax_maps(self, frames: Tensor, warmer: float = 1.0) -> Tensor:
+        """Normalised frames ``(N, C, H, W)`` -> softmax weights per heat map ``(N, K, h, w)``.
+
+        ``warmer`` divides every map's inverse temperature (the soft read-out's softmax).
+        """
+        return self._softmax(self.features(frames), warmer)
+
+    def _softmax(self, maps: Tensor, warmer: float = 1.0) -> Tensor:
         n, k, h, w = maps.shape
-        scale = torch.exp(-self.log_temperature).view(1, k, 1)
+        scale = torch.exp(-self.log_temperature).view(1, k, 1) / warmer
         return F.softmax(maps.flatten(2) * scale, dim=-1).view(n, k, h, w)
 
     @staticmethod
@@ -130,15 +144,18 @@ class KeypointCNN(VideoEncoder):
         return self._expected_xy(self._softmax_maps(frames))
 
     def keypoint_features(self, frames: Tensor) -> Tensor:
-        """Per keypoint: (x, y), plus, with ``appearance``, peak weight and mean colour."""
-        weights = self._softmax_maps(frames)
-        points = self._expected_xy(weights)
-        if not self.appearance:
-            return points
-        colour_maps = F.adaptive_avg_pool2d(frames, weights.shape[-2:])  # (N, C, h, w)
-        colour = torch.einsum("nkhw,nchw->nkc", weights, colour_maps)
-        peak = weights.flatten(2).amax(-1, keepdim=True)
-        return torch.cat([points, peak, colour], dim=-1)
+        """Per keypoint: (x, y); with ``appearance``, peak weight and mean colour; with
+        ``soft_readout``, (x, y) again under the warmer softmax."""
+        maps = self.features(frames)
+        weights = self._softmax(maps)
+        parts = [self._expected_xy(weights)]
+        if self.appearance:
+            colour_maps = F.adaptive_avg_pool2d(frames, weights.shape[-2:])  # (N, C, h, w)
+            parts.append(weights.flatten(2).amax(-1, keepdim=True))
+            parts.append(torch.einsum("nkhw,nchw->nkc", weights, colour_maps))
+        if self.soft_readout:
+            parts.append(self._expected_xy(self._softmax(maps, self.soft_readout)))
+        return torch.cat(parts, dim=-1)
 
     def _tokens(self, x: Tensor) -> Tensor:
         b, t = x.shape[:2]

@@ -226,7 +226,7 @@ def test_keypoint_appearance_reads_colour_and_peak_where_the_map_points():
     one_hot = torch.zeros_like(weights)
     one_hot[:, 0, 2, 5] = 1.0
     one_hot[:, 1] = 1.0 / (h * w)
-    enc._softmax_maps = lambda _frames: one_hot
+    enc._softmax = lambda _maps, warmer=1.0: one_hot
     feats = enc.keypoint_features(frames)
     assert feats.shape == (3, 2, 2 + 1 + 3)
     pooled = F.adaptive_avg_pool2d(frames, (h, w))
@@ -237,3 +237,42 @@ def test_keypoint_appearance_reads_colour_and_peak_where_the_map_points():
     torch.testing.assert_close(feats[:, 0, 0], xs[5].expand(3))
     assert enc.config["appearance"] is True
     assert create_encoder(**enc.config).head.in_features == 2 * 6
+
+
+class _FixedMaps(torch.nn.Module):
+    """Stands in for a keypoint CNN's conv stack: the same heat maps for any frames."""
+
+    def __init__(self, maps: torch.Tensor) -> None:
+        super().__init__()
+        self.maps = maps
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.maps.expand(len(frames), -1, -1, -1)
+
+
+def test_keypoint_soft_readout_interpolates_between_heat_map_cells():
+    """A sharp softmax snaps a keypoint to the heat-map grid; ``soft_readout`` also reports
+    (x, y) under a warmer softmax of the same map, which moves smoothly with a sub-cell shift."""
+    torch.manual_seed(0)
+    kwargs = dict(img_size=32, frames=2, embed_dim=16, keypoints=1, width=8, depth=0)
+    enc = create_encoder("cnn_keypoints", temperature=0.01, soft_readout=100.0, **kwargs)
+    assert enc.config["soft_readout"] == 100.0
+    assert enc.head.in_features == 4
+    assert create_encoder("cnn_keypoints", **kwargs).config["soft_readout"] is None
+    h = w = 16
+    grid = torch.linspace(-1, 1, w)
+    step = float(grid[1] - grid[0])
+    xs, ys = [], []
+    for shift in (0.0, 0.25, 0.5):
+        centre = float(grid[8]) + shift * step
+        bump = -((grid.view(1, w) - centre) ** 2 + grid.view(h, 1) ** 2) / step**2
+        enc.features = _FixedMaps(bump.expand(1, 1, h, w))
+        feats = enc.keypoint_features(torch.zeros(1, 3, 32, 32))
+        xs.append(feats[0, 0, 0])
+        ys.append(feats[0, 0, 2])
+    # the sharp read-out stays on a cell for a quarter-cell shift; the soft one follows it
+    torch.testing.assert_close(xs[1], xs[0], atol=1e-3 * step, rtol=0)
+    assert ys[0] < ys[1] < ys[2]
+    assert abs(float(ys[1] - ys[0]) - 0.25 * step) < 0.05 * step
+    with pytest.raises(ValueError, match="soft_readout"):
+        create_encoder("cnn_keypoints", soft_readout=0.5, **kwargs)
