@@ -118,14 +118,12 @@ class KeypointCNN(VideoEncoder):
         self.head = nn.Linear(per_point * keypoints, embed_dim)
         self.keypoints = keypoints
 
-    def _softmax_maps(self, frames: Tensor, warmer: float = 1.0) -> Tensor:
-        """Normalised frames ``(N, C, H, W)`` -> softmax weights per heat map ``(N, K, h, w)``.
-
-        ``warmer`` divides every map's inverse temperature (the soft read-out's softmax).
-        """
-        return self._softmax(self.features(frames), warmer)
+    def _softmax_maps(self, frames: Tensor) -> Tensor:
+        """Normalised frames ``(N, C, H, W)`` -> softmax weights per heat map ``(N, K, h, w)``."""
+        return self._softmax(self.features(frames))
 
     def _softmax(self, maps: Tensor, warmer: float = 1.0) -> Tensor:
+        """Heat maps -> softmax weights; ``warmer`` > 1 divides each map's inverse temperature."""
         n, k, h, w = maps.shape
         scale = torch.exp(-self.log_temperature).view(1, k, 1) / warmer
         return F.softmax(maps.flatten(2) * scale, dim=-1).view(n, k, h, w)
