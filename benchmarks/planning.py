@@ -11,12 +11,13 @@ suite's ``workers`` key does) and reports the wall-time speed-up against one pro
 ``adapt`` key, ``AdaptConfig`` defaults), reported against the model without it;
 ``--adapt-rollout K`` adds the same adaptation with ``rollout_steps=K`` (its roll-out loss starts
 once K transitions are buffered, so give ``--steps`` well above K), reported against one-step
-adaptation.
+adaptation; ``--adapt-anchor W`` gives that roll-out adaptation the weight anchor too (the
+suite's ``anchor``; ``probes/two_rooms.yaml`` ships ``--adapt-rollout 16 --adapt-anchor 0.01``).
 ``--modes N`` (N > 1) also times the same planner searching N modes with the same samples (the
 suite's ``modes`` key), reported against one mode.
 
 Run: OMP_NUM_THREADS=1 python benchmarks/planning.py [--model DIR] [--planner mppi] [--steps 20]
-     [--workers 2] [--adapt [--adapt-rollout 16]] [--modes 4]
+     [--workers 2] [--adapt [--adapt-rollout 16 [--adapt-anchor 0.01]]] [--modes 4]
 """
 
 from __future__ import annotations
@@ -80,12 +81,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--adapt-rollout", type=int, default=None, help="also time adaptation with K-step roll-outs"
     )
+    parser.add_argument(
+        "--adapt-anchor", type=float, default=None, help="the roll-out adaptation's weight anchor"
+    )
     parser.add_argument("--modes", type=int, default=1, help="also time N modes (same samples)")
     args = parser.parse_args(argv)
     if args.adapt and not args.model:
         parser.error("--adapt times the model with test-time adaptation: give --model DIR")
     if args.adapt_rollout is not None and not args.adapt:
         parser.error("--adapt-rollout times adaptation with roll-outs: give --adapt too")
+    if args.adapt_anchor is not None and args.adapt_rollout is None:
+        parser.error("--adapt-anchor anchors the roll-out adaptation: give --adapt-rollout too")
     torch.set_num_threads(args.threads)
     config = P.PlannerConfig(
         samples=args.samples,
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
 
             runs["model_adapt"] = AdaptingModel(runs["model"])
             if args.adapt_rollout is not None:
-                config_k = AdaptConfig(rollout_steps=args.adapt_rollout)
+                config_k = AdaptConfig(rollout_steps=args.adapt_rollout, anchor=args.adapt_anchor)
                 runs["model_adapt_rollout"] = AdaptingModel(runs["model"], config_k)
     timings = {}
     for name, who in runs.items():
@@ -138,6 +144,7 @@ def main(argv: list[str] | None = None) -> dict:
             timings["model_adapt_rollout"]["ms_per_plan"] / timings["model_adapt"]["ms_per_plan"], 2
         )
         result["adapt_rollout_steps"] = args.adapt_rollout
+        result["adapt_anchor"] = args.adapt_anchor
     if args.modes > 1:
         modes = P.create_planner(args.planner, replace(config, modes=args.modes))
         for name, who in runs.items():

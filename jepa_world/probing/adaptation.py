@@ -13,6 +13,12 @@ learned wall can hold for one step and still give way over a 64-step plan. With
 ``rollout_steps`` set, every update also rolls the copy out over the episode's own recent
 trajectory, ``rollout_steps`` executed actions from each observed latent, against the latents
 that were observed (docs/planning.md has what it did).
+
+Fitting a few dozen transitions also moves the copy where the episode shows nothing (Adam steps
+every weight by about ``lr``, however small its gradient), and a model that forecast the rest of
+the room well can forget it. ``anchor`` adds ``anchor * sum((w - w_export)**2)`` to every update
+(L2-SP, Li et al. 2018: fine-tuning that stays near its starting point), so the copy bends where
+the episode's own frames disagree with it and keeps the export elsewhere.
 """
 
 from __future__ import annotations
@@ -35,12 +41,14 @@ class AdaptConfig:
     """``lr``: Adam's learning rate; ``steps``: updates after each executed action; ``buffer``:
     the most recent transitions each update is fitted on (one batch); ``rollout_steps`` (None:
     off): each update adds the mean-squared error of roll-outs of this many steps over the last
-    ``buffer`` transitions."""
+    ``buffer`` transitions; ``anchor`` (None: off): each update adds this weight times the
+    squared distance of the copy's weights from the export's (:meth:`AdaptingModel.drift`)."""
 
     lr: float = 1e-3
     steps: int = 1
     buffer: int = 64
     rollout_steps: int | None = None
+    anchor: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)):
@@ -56,6 +64,10 @@ class AdaptConfig:
             raise ValueError(f"rollout_steps={k!r} must be None or an int >= 2")
         if k is not None and k > self.buffer:
             raise ValueError(f"rollout_steps={k!r} must be <= buffer={self.buffer}")
+        a = self.anchor
+        bad = isinstance(a, bool) or not isinstance(a, (int, float))
+        if a is not None and (bad or not (math.isfinite(a) and a > 0)):
+            raise ValueError(f"anchor={a!r} must be None or a finite number > 0")
 
 
 class AdaptingModel:
@@ -91,6 +103,7 @@ class AdaptingModel:
         self._predictor = copy.deepcopy(self.model.action_predictor).train(False)
         self._predictor.requires_grad_(True)
         self._optimizer = torch.optim.Adam(self._predictor.parameters(), lr=self.config.lr)
+        self._export = [p.detach().clone() for p in self._predictor.parameters()]
         self._seen: deque[tuple[Tensor, Tensor, Tensor]] = deque(maxlen=self.config.buffer)
         self.updates = 0
         self.rollout_updates = 0  # updates that included the roll-out loss
@@ -103,8 +116,8 @@ class AdaptingModel:
 
     def observe(self, z: Tensor, action: Tensor, z_next: Tensor) -> float:
         """Add one transition ``(D,)``, ``(A,)``, ``(D,)`` and take ``steps`` updates on the most
-        recent ``buffer`` ones (plus their roll-out loss with ``rollout_steps``); returns the last
-        update's loss (MSE)."""
+        recent ``buffer`` ones (plus their roll-out loss with ``rollout_steps`` and the weight
+        anchor with ``anchor``); returns the last update's loss."""
         z, action, z_next = (t.detach().reshape(-1) for t in (z, action, z_next))
         if not bool(torch.isfinite(torch.cat([z, action, z_next])).all()):
             raise ValueError("observe() got a non-finite latent or action")
@@ -119,11 +132,18 @@ class AdaptingModel:
                 if windows is not None:
                     starts, acts, futures = windows
                     loss = loss + F.mse_loss(self._predictor.rollout(starts, acts), futures)
+                if self.config.anchor is not None:
+                    loss = loss + self.config.anchor * self.drift()
                 loss.backward()
                 self._optimizer.step()
         self.updates += self.config.steps
         self.rollout_updates += self.config.steps if windows is not None else 0
         return float(loss.detach())
+
+    def drift(self) -> Tensor:
+        """Squared distance of the adapted copy's weights from the export's (summed)."""
+        pairs = zip(self._predictor.parameters(), self._export, strict=True)
+        return sum((p - p0).square().sum() for p, p0 in pairs)
 
     def _windows(
         self, z_b: Tensor, a_b: Tensor, target: Tensor

@@ -224,7 +224,7 @@ def parse_planning_suite(data: Mapping[str, Any], source: str = "<dict>") -> Pla
     adapt = None
     if sec.get("adapt") is not None:
         adapt_kw = _section(
-            sec["adapt"], "planning.adapt", ("lr", "steps", "buffer", "rollout_steps")
+            sec["adapt"], "planning.adapt", ("lr", "steps", "buffer", "rollout_steps", "anchor")
         )
         try:
             adapt = AdaptConfig(**adapt_kw)

@@ -105,6 +105,56 @@ def test_roll_outs_teach_that_a_sustained_push_is_blocked():
     assert rolled.rollout_updates == 0
 
 
+def _trained_world() -> TinyWorld:
+    """A TinyWorld whose predictor has learned the free world ``z' = z + a`` on the unit square."""
+    world = TinyWorld()
+    net = world.action_predictor.requires_grad_(True)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    gen = torch.Generator().manual_seed(3)
+    for _ in range(300):
+        z, a = torch.rand(64, 2, generator=gen), (torch.rand(64, 2, generator=gen) - 0.5) * 0.2
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(net.rollout(z, a[:, None])[:, 0], z + a).backward()
+        optimizer.step()
+    net.requires_grad_(False)
+    return world
+
+
+def _error(model, z, a, target):
+    with torch.no_grad():
+        return float((model.rollout(z, a[:, None])[:, 0] - target).abs().mean())
+
+
+def test_anchor_keeps_the_copy_near_the_export_where_the_episode_shows_nothing():
+    """The episode shows a blocked corner (``z' = z``) the export forecasts as free. Fitting it
+    also changes forecasts far from the corner, which the export had right; the weight anchor
+    (L2-SP) keeps much of them, and the copy still learns the corner."""
+    gen = torch.Generator().manual_seed(4)
+    corner_z = torch.rand(16, 2, generator=gen) * 0.2
+    corner_a = (torch.rand(16, 2, generator=gen) - 0.5) * 0.2
+    far_z = torch.rand(64, 2, generator=gen) * 0.6 + 0.4
+    far_a = (torch.rand(64, 2, generator=gen) - 0.5) * 0.2
+    world = _trained_world()
+
+    def adapted(anchor):
+        model = AdaptingModel(world, AdaptConfig(lr=1e-2, buffer=16, anchor=anchor))
+        for _ in range(4):
+            for z, a in zip(corner_z, corner_a, strict=True):
+                model.observe(z, a, z)
+        corner = _error(model, corner_z, corner_a, corner_z)
+        return model, corner, _error(model, far_z, far_a, far_z + far_a)
+
+    before = _error(world, corner_z, corner_a, corner_z)
+    assert _error(world, far_z, far_a, far_z + far_a) < 0.01 * before  # the export: free world
+    free, _, far_free = adapted(None)
+    held, corner_held, far_held = adapted(1e-3)
+    assert corner_held < 0.5 * before, (before, corner_held)
+    assert far_held < 0.9 * far_free, (far_free, far_held)
+    assert float(held.drift()) < 0.1 * float(free.drift())
+    held.begin_episode()
+    assert float(held.drift()) == 0.0
+
+
 def test_roll_outs_need_consecutive_transitions():
     model = AdaptingModel(TinyWorld(), AdaptConfig(buffer=4, rollout_steps=2))
     model.observe(torch.zeros(2), torch.zeros(2), torch.ones(2))
@@ -123,6 +173,9 @@ def test_roll_outs_need_consecutive_transitions():
         ({"rollout_steps": 1}, "rollout_steps=1"),
         ({"rollout_steps": True}, "rollout_steps=True"),
         ({"rollout_steps": 9, "buffer": 8}, "rollout_steps=9 must be <= buffer=8"),
+        ({"anchor": 0.0}, "anchor=0.0"),
+        ({"anchor": float("inf")}, "anchor=inf"),
+        ({"anchor": "1"}, "anchor='1'"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, message):

@@ -182,6 +182,7 @@ def test_suite_with_test_time_adaptation_adapts_the_model_and_random_init(export
         "steps": 1,
         "buffer": 8,
         "rollout_steps": None,
+        "anchor": None,
     }
     assert report["metrics"]["baselines/random_init/planning/episodes"] == 2
     # 3 transitions in each 4-step episode, 2 episodes, for the model and for random_init
