@@ -32,7 +32,7 @@ import torch
 
 from jepa_world.probing import planning as P
 from jepa_world.probing.adaptation import AdaptConfig, AdaptingModel
-from jepa_world.probing.suite import check_int
+from jepa_world.probing.suite import check_int, read_suite_yaml
 
 __all__ = [
     "BASELINE_NAMES",
@@ -98,7 +98,7 @@ def is_planning_suite(suite: Any) -> bool:
         path = _resolve(suite)
     except (FileNotFoundError, TypeError):
         return False
-    data = _read_yaml(path)
+    data = read_suite_yaml(path)
     return isinstance(data, Mapping) and "planning" in data
 
 
@@ -115,15 +115,6 @@ def _resolve(suite: str | os.PathLike) -> Path:
     raise FileNotFoundError(f"suite {str(suite)!r} is neither a file nor a shipped suite")
 
 
-def _read_yaml(path: Path) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path} is not valid YAML: {err}") from err
-
-
 def load_planning_suite(suite: str | os.PathLike | Mapping[str, Any]) -> PlanningSuite:
     """Parse a planning suite from a YAML file, a shipped suite name, or a mapping."""
     if isinstance(suite, PlanningSuite):
@@ -131,7 +122,7 @@ def load_planning_suite(suite: str | os.PathLike | Mapping[str, Any]) -> Plannin
     if isinstance(suite, Mapping):
         return parse_planning_suite(suite)
     path = _resolve(suite)
-    return parse_planning_suite(_read_yaml(path), source=str(path))
+    return parse_planning_suite(read_suite_yaml(path), source=str(path))
 
 
 def _section(data: Any, key: str, allowed: tuple[str, ...]) -> dict[str, Any]:

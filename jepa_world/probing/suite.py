@@ -439,16 +439,39 @@ def resolve_suite_path(path: str | Path) -> Path:
     )
 
 
+def read_suite_yaml(path: Path) -> Any:
+    """A suite file's YAML, refusing what plain ``yaml.safe_load`` lets through silently: a key
+    written twice in one mapping (the last would win unseen) is an error naming the key."""
+    import yaml
+
+    class _StrictLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise ValueError(f"{path}: key {key!r} appears twice in one mapping (line {line})")
+            seen.add(key)
+        return loader.construct_mapping(node, deep=deep)
+
+    _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path} is not valid YAML: {err}") from err
+
+
 def load_suite(path: str | Path | Mapping[str, Any]) -> Suite:
     """Load and validate a suite from a YAML file, a shipped suite name, or a mapping."""
     if isinstance(path, Suite):
         return path
     if isinstance(path, Mapping):
         return parse_suite(path)
-    import yaml
-
     resolved = resolve_suite_path(path)
-    data = yaml.safe_load(resolved.read_text())
+    data = read_suite_yaml(resolved)
     if not isinstance(data, Mapping):
         raise ValueError(f"{resolved}: a suite must be a YAML mapping, got {type(data).__name__}")
     return parse_suite(data)

@@ -136,6 +136,9 @@ def test_suite_file_round_trip_and_errors(tmp_path):
         parse_planning_suite({"name": "x"})
     with pytest.raises(FileNotFoundError, match="neither a file nor a shipped suite"):
         load_planning_suite(tmp_path / "missing.yaml")
+    path.write_text(yaml.safe_dump(TINY) + "  max_steps: 9\n")  # a second planning.max_steps
+    with pytest.raises(ValueError, match="key 'max_steps' appears twice"):
+        load_planning_suite(path)
 
 
 def test_random_init_has_the_architecture_not_the_weights(export):

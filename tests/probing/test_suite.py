@@ -76,6 +76,18 @@ def test_malformed_suites_name_the_key(physics, path, value, delete, message):
         parse_suite(_broken(physics, path, value, delete))
 
 
+def test_a_key_written_twice_is_rejected_with_its_name_and_line(physics, tmp_path):
+    """Plain YAML keeps the last of two equal keys without a word; a suite file must not."""
+    text = yaml.safe_dump(physics, sort_keys=False)
+    path = tmp_path / "twice.yaml"
+    path.write_text(text + "name: again\n")
+    with pytest.raises(ValueError, match=r"key 'name' appears twice in one mapping \(line \d+\)"):
+        load_suite(path)
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(ValueError, match="is not valid YAML"):
+        load_suite(path)
+
+
 def test_overlapping_seed_ranges_are_rejected(physics):
     start = physics["probes"]["state"]["train"]["seed_start"]
     data = _broken(physics, "probes.state.test.seed_start", start + 10)
