@@ -103,7 +103,6 @@ class AdaptingModel:
         self._predictor = copy.deepcopy(self.model.action_predictor).train(False)
         self._predictor.requires_grad_(True)
         self._optimizer = torch.optim.Adam(self._predictor.parameters(), lr=self.config.lr)
-        self._export = [p.detach().clone() for p in self._predictor.parameters()]
         self._seen: deque[tuple[Tensor, Tensor, Tensor]] = deque(maxlen=self.config.buffer)
         self.updates = 0
         self.rollout_updates = 0  # updates that included the roll-out loss
@@ -141,9 +140,11 @@ class AdaptingModel:
         return float(loss.detach())
 
     def drift(self) -> Tensor:
-        """Squared distance of the adapted copy's weights from the export's (summed)."""
-        pairs = zip(self._predictor.parameters(), self._export, strict=True)
-        return sum((p - p0).square().sum() for p, p0 in pairs)
+        """Squared distance of the adapted copy's weights from the export's (summed); the
+        export is the wrapped model's own predictor, which adaptation never changes."""
+        export = self.model.action_predictor.parameters()
+        pairs = zip(self._predictor.parameters(), export, strict=True)
+        return sum((p - p0.detach()).square().sum() for p, p0 in pairs)
 
     def _windows(
         self, z_b: Tensor, a_b: Tensor, target: Tensor
