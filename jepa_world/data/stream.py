@@ -36,7 +36,7 @@ from jepa_world.data.partition import (
     distributed_context,
     worker_context,
 )
-from jepa_world.data.seeds import SEED_RANGES
+from jepa_world.data.seeds import SEED_RANGES, seed_range
 from jepa_world.worlds import create_world
 from jepa_world.worlds.base import World
 
@@ -66,7 +66,7 @@ def worker_steps(first_step: int, worker_id: int, num_workers: int) -> Iterator[
 
 def split_seeds(split: str, clips: int) -> np.ndarray:
     """The fixed seeds of a finite split: the first ``clips`` seeds of its range."""
-    start, stop = SEED_RANGES[split]
+    start, stop = seed_range(split)
     if not 0 <= clips <= stop - start:
         raise ValueError(f"{split}_clips={clips} is out of range: allowed [0, {stop - start}]")
     return start + np.arange(clips, dtype=np.int64)

@@ -1,4 +1,6 @@
-"""Two Rooms: a point agent, an inner wall with a door, 2-D displacement actions (PROTOCOLS §1).
+"""Two Rooms: a point agent, an inner wall with a door, 2-D displacement actions.
+
+The world of the Two Rooms planning benchmark (its protocol is in ``docs/protocols.md``).
 
 The environment that eb_jepa and PLDM plan in, rebuilt in vectorised numpy so that it serves three
 users at once: :class:`TwoRoomsWalks` streams random-walk training windows, ``TwoRoomsEnv`` is
@@ -238,7 +240,8 @@ def sample_start_goal(
     door_y: np.ndarray | int | None = None,
     margin: float = 2 * SIGMA,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Start and goal in opposite rooms, ``margin`` px from every wall (PROTOCOLS §1 "medium").
+    """Start and goal in opposite rooms, ``margin`` px from every wall (the benchmark's "medium"
+    difficulty).
 
     The start is in the left room and the goal in the right one, swapped for half of the
     episodes. ``door_y`` is only checked: the rooms do not depend on the door. Returns two float64
@@ -285,7 +288,9 @@ def _wrap(angle: np.ndarray) -> np.ndarray:
 
 
 class TwoRoomsWalks:
-    """Random-walk windows in Two Rooms, the training data of PROTOCOLS §1 (no reward, no expert).
+    """Random-walk windows in Two Rooms, the planning benchmark's training data.
+
+    No reward and no expert: the walks only show how actions move the agent.
 
     Each seed draws its own layout (``wall_x`` in ``wall_range``, ``door_y`` in ``door_range``)
     and its own ``walk_length``-frame walk, and returns one ``frames``-frame window of it (offset
@@ -477,7 +482,7 @@ def _build_env_class() -> type:
     from gymnasium import spaces
 
     class TwoRoomsEnv(gym.Env):
-        """Two Rooms as a gymnasium environment (the planning env of PROTOCOLS §1).
+        """Two Rooms as a gymnasium environment (the planning benchmark's env).
 
         ``reset(seed, options)`` draws a layout (``wall_x`` in ``wall_range``, ``door_y`` in
         ``door_range``) and a start and goal in opposite rooms (:func:`sample_start_goal`).
