@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from jepa_world.models.encoders import VideoEncoder, check_int
+from jepa_world.checks import check_int
+from jepa_world.models.encoders import VideoEncoder
 
 
 class KeypointCNN(VideoEncoder):

@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from jepa_world.worlds.base import Batch, as_seeds, check_interval, check_range
+from jepa_world.checks import check_int, check_interval, check_range
+from jepa_world.worlds.base import Batch, as_seeds
 
 __all__ = [
     "ACTION_BOUND",
@@ -327,8 +328,8 @@ class TwoRoomsWalks:
         sigma: float = SIGMA,
         push_fraction: float = 0.0,
     ) -> None:
-        check_range("frames", frames, 2, 10_000)
-        check_range("walk_length", walk_length, frames, 100_000)
+        check_int("frames", frames, 2, 10_000)
+        check_int("walk_length", walk_length, frames, 100_000)
         check_range("door_fraction", door_fraction, 0.0, 1.0)
         check_range("step_mean", step_mean, 0.0, ACTION_BOUND)
         check_range("step_std", step_std, 0.0, ACTION_BOUND)
@@ -505,7 +506,7 @@ def _build_env_class() -> type:
         ) -> None:
             if render_mode is not None and render_mode not in self.metadata["render_modes"]:
                 raise ValueError(f"render_mode={render_mode!r}: allowed None or 'rgb_array'")
-            check_range("max_episode_steps", max_episode_steps, 1, 10**9)
+            check_int("max_episode_steps", max_episode_steps, 1, 10**9)
             check_interval("wall_range", wall_range, *WALL_X_LIMITS)
             check_interval("door_range", door_range, *DOOR_Y_LIMITS)
             check_range("sigma", sigma, 0.3, 5.0)
