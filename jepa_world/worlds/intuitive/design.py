@@ -86,6 +86,10 @@ class QuadrupletDesign(Design):
     def verify(
         self, world: IntuitivePhysics, plan: Plan, video: np.ndarray, visible: np.ndarray
     ) -> int | None:
+        """The target is fully in view at frame 0, hidden for ``occlusion`` frames around every
+        splice in all four members (whose splice frames are pixel-identical) and seen again
+        after each occlusion; the divergence is the first frame after the first splice where
+        A and B differ."""
         t = world.frames
         splices = plan.splices
         target = visible[:, :, 0]  # (2, T)
