@@ -2,11 +2,12 @@
 
 Prints one line per world, then (last line) one JSON dict:
 {"physics2d_fps": .., "two_rooms_fps": .., "intuitive_quads_per_s": ..}.
-Run: OMP_NUM_THREADS=1 python benchmarks/worlds.py
+Run: OMP_NUM_THREADS=1 python benchmarks/worlds.py (``--help`` for a smaller run)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -16,6 +17,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from jepa_world.worlds import create_world  # noqa: E402
+from jepa_world.worlds.intuitive import PROPERTIES  # noqa: E402
 
 CPU_RATES: dict[str, float] = {}
 
@@ -35,12 +37,12 @@ def best_rate(fn, units: int, repeats: int = 5, name: str = "") -> float:
     return units / best
 
 
-def main() -> dict[str, float]:
-    batch = 64
+def main(batch: int = 64, quads: int = 16, repeats: int = 5) -> dict[str, float]:
     physics = create_world("physics2d", size=64, frames=16, num_balls=(3, 3))
     physics_fps = best_rate(
         lambda r: physics.generate(np.arange(batch) + r * batch),
         batch * physics.frames,
+        repeats=repeats,
         name="physics2d",
     )
     print(f"physics2d (3 balls, 64x64, {physics.frames} frames): {physics_fps:,.0f} frames/s")
@@ -49,19 +51,20 @@ def main() -> dict[str, float]:
     rooms_fps = best_rate(
         lambda r: rooms.generate(np.arange(batch) + r * batch),
         batch * rooms.frames,
+        repeats=repeats,
         name="two_rooms",
     )
     print(f"two_rooms (65x65, {rooms.frames}-frame windows): {rooms_fps:,.0f} frames/s")
 
     intuitive = create_world("intuitive")
-    quads = 16
-    props = ("permanence", "continuity", "solidity", "gravity", "colour")
 
     def all_props(r: int) -> None:
-        for p in props:
+        for p in PROPERTIES:
             intuitive.quadruplets(p, np.arange(quads) + r * quads)
 
-    quad_rate = best_rate(all_props, quads * len(props), repeats=3, name="intuitive")
+    quad_rate = best_rate(
+        all_props, quads * len(PROPERTIES), repeats=min(3, repeats), name="intuitive"
+    )
     print(f"intuitive ({intuitive.frames}-frame quadruplets): {quad_rate:,.1f} quads/s")
     result = {
         "physics2d_fps": round(physics_fps, 1),
@@ -77,4 +80,9 @@ def main() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=64, help="clips per physics2d/two_rooms call")
+    parser.add_argument("--quads", type=int, default=16, help="quadruplets per property and call")
+    parser.add_argument("--repeats", type=int, default=5, help="timed calls per world (best kept)")
+    args = parser.parse_args()
+    main(args.batch, args.quads, args.repeats)

@@ -33,6 +33,7 @@ from jepa_world.models import (
     create_encoder,
     create_predictor,
 )
+from jepa_world.video import to_float_video
 
 __all__ = [
     "ACTION_PREDICTOR_NAME",
@@ -293,25 +294,17 @@ class FrozenEncoder(nn.Module):
 
     def prepare(self, video: Tensor | np.ndarray) -> tuple[Tensor, bool]:
         """Float (B, T, C, H, W) on the encoder's device, and whether the input was batched."""
-        if isinstance(video, np.ndarray):
-            video = torch.from_numpy(np.ascontiguousarray(video))
-        if not isinstance(video, Tensor):
+        if not isinstance(video, Tensor | np.ndarray):
             raise TypeError(f"video must be a torch.Tensor or numpy array, got {type(video)}")
-        batched = video.ndim == 5
-        if video.ndim == 4:
-            video = video.unsqueeze(0)
-        elif video.ndim != 5:
+        if video.ndim not in (4, 5):
             raise ValueError(
                 f"video must be (T, C, H, W) or (B, T, C, H, W), got shape "
                 f"{tuple(video.shape)}; expected {self.encoder.expected_input()}"
             )
-        device = self.encoder.mean.device
-        if video.dtype == torch.uint8:
-            video = video.to(device).float().div_(255.0)
-        elif video.is_floating_point():
-            video = video.to(device)
-        else:
-            raise TypeError(f"video must be uint8 or float in [0, 1], got dtype {video.dtype}")
+        video = to_float_video(video, self.encoder.mean.device)
+        batched = video.ndim == 5
+        if not batched:
+            video = video.unsqueeze(0)
         self.encoder.check_video(video)
         return video, batched
 

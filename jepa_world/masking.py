@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from jepa_world.checks import check_int, check_pair
+
 __all__ = [
     "Mask",
-    "MaskCollator",
-    "MaskMixer",
     "future_mask",
     "gather_tokens",
     "multiblock_tube_mask",
@@ -53,16 +53,12 @@ def _check_grid(grid: Sequence[int]) -> tuple[int, int, int]:
     return int(grid[0]), int(grid[1]), int(grid[2])
 
 
-def _check_positive(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
-
-
-def _check_pair(name: str, pair: Sequence[float], low: float, high: float) -> tuple[float, float]:
-    if len(pair) != 2 or not (low < pair[0] <= pair[1] <= high):
-        raise ValueError(f"{name} must be (min, max) with {low} < min <= max <= {high}, got {pair}")
-    return float(pair[0]), float(pair[1])
+def _positive_pair(name: str, pair: Sequence[float], high: float) -> tuple[float, float]:
+    """A (min, max) pair in (0, high]: a zero scale hides nothing and a zero ratio has no log."""
+    low, top = check_pair(name, pair, 0.0, high)
+    if low <= 0:
+        raise ValueError(f"{name}={tuple(pair)!r}: min must be > 0")
+    return float(low), float(top)
 
 
 def future_mask(
@@ -74,18 +70,12 @@ def future_mask(
     """Context = every token of the first ``context_steps`` time steps; targets = every token of
     the next ``target_steps`` steps (default: all remaining steps)."""
     t, hp, wp = _check_grid(grid)
-    _check_positive("batch_size", batch_size)
-    if isinstance(context_steps, bool) or not isinstance(context_steps, int):
-        raise ValueError(f"context_steps must be an int, got {context_steps!r}")
-    if not 1 <= context_steps < t:
-        raise ValueError(f"context_steps={context_steps} is out of range: allowed [1, {t - 1}]")
+    check_int("batch_size", batch_size, 1)
+    check_int("context_steps", context_steps, 1, t - 1)
     remaining = t - context_steps
     if target_steps is None:
         target_steps = remaining
-    if isinstance(target_steps, bool) or not isinstance(target_steps, int):
-        raise ValueError(f"target_steps must be an int, got {target_steps!r}")
-    if not 1 <= target_steps <= remaining:
-        raise ValueError(f"target_steps={target_steps} is out of range: allowed [1, {remaining}]")
+    check_int("target_steps", target_steps, 1, remaining)
     per_step = hp * wp
     context = torch.arange(context_steps * per_step)
     target = torch.arange(context_steps * per_step, (context_steps + target_steps) * per_step)
@@ -146,11 +136,11 @@ def multiblock_tube_mask(
     subset of its targets (and of its context) down to the batch minimum; dropped tokens are
     neither. A sample whose blocks hide everything is redrawn (up to ``max_tries`` times)."""
     t, hp, wp = _check_grid(grid)
-    _check_positive("batch_size", batch_size)
-    _check_positive("num_blocks", num_blocks)
-    _check_positive("max_tries", max_tries)
-    block_scale = _check_pair("block_scale", block_scale, 0.0, 1.0)
-    aspect_ratio = _check_pair("aspect_ratio", aspect_ratio, 0.0, math.inf)
+    check_int("batch_size", batch_size, 1)
+    check_int("num_blocks", num_blocks, 1)
+    check_int("max_tries", max_tries, 1)
+    block_scale = _positive_pair("block_scale", block_scale, 1.0)
+    aspect_ratio = _positive_pair("aspect_ratio", aspect_ratio, math.inf)
     spatial = hp * wp
     if spatial < 2:
         raise ValueError(f"grid {grid!r} has a single spatial position: nothing to split")
@@ -176,65 +166,6 @@ def multiblock_tube_mask(
         targets.append((steps + target).flatten())
         contexts.append((steps + context).flatten())
     return Mask(torch.stack(contexts), torch.stack(targets), "tube")
-
-
-class MaskMixer:
-    """Draws one mask per batch: ``future_mask`` with probability ``future_prob``, else
-    ``multiblock_tube_mask``; lets a recipe mix forecasting and V-JEPA tubes.
-
-    ``context_steps`` defaults to half the clip's time steps. ``seed`` makes the draws
-    reproducible with a private generator; ``None`` uses torch's global RNG (seeded by
-    Lightning's ``seed_everything``).
-    """
-
-    def __init__(
-        self,
-        grid: Sequence[int] | None = None,
-        *,
-        future_prob: float = 1.0,
-        context_steps: int | None = None,
-        target_steps: int | None = None,
-        num_blocks: int = 8,
-        block_scale: tuple[float, float] = (0.15, 0.15),
-        aspect_ratio: tuple[float, float] = (0.75, 1.5),
-        seed: int | None = None,
-    ) -> None:
-        if not 0.0 <= future_prob <= 1.0:
-            raise ValueError(f"future_prob={future_prob} is out of range: allowed [0, 1]")
-        self.grid = _check_grid(grid) if grid is not None else None
-        self.future_prob = float(future_prob)
-        self.context_steps = context_steps
-        self.target_steps = target_steps
-        self.num_blocks = _check_positive("num_blocks", num_blocks)
-        self.block_scale = _check_pair("block_scale", block_scale, 0.0, 1.0)
-        self.aspect_ratio = _check_pair("aspect_ratio", aspect_ratio, 0.0, math.inf)
-        self.generator = None
-        if seed is not None:
-            self.generator = torch.Generator().manual_seed(int(seed))
-
-    def __call__(self, batch_size: int, grid: Sequence[int] | None = None) -> Mask:
-        grid = grid if grid is not None else self.grid
-        if grid is None:
-            raise ValueError("grid is required: this MaskMixer was built without a grid")
-        grid = _check_grid(grid)
-        use_future = self.future_prob == 1.0 or (
-            self.future_prob > 0.0 and _rand(self.generator) < self.future_prob
-        )
-        if use_future:
-            context_steps = self.context_steps or max(1, grid[0] // 2)
-            return future_mask(grid, context_steps, batch_size, self.target_steps)
-        return multiblock_tube_mask(
-            grid,
-            batch_size,
-            self.num_blocks,
-            self.block_scale,
-            self.aspect_ratio,
-            generator=self.generator,
-        )
-
-
-MaskCollator = MaskMixer
-"""Alias: the same per-batch mask picker under the name V-JEPA's code uses."""
 
 
 def gather_tokens(tokens: Tensor, index: Tensor) -> Tensor:

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from jepa_world.masking import (
-    MaskMixer,
     future_mask,
     gather_tokens,
     multiblock_tube_mask,
@@ -81,21 +80,6 @@ def test_tube_mask_that_hides_everything_raises():
         )
     with pytest.raises(ValueError, match="block_scale"):
         multiblock_tube_mask((2, 4, 4), 1, block_scale=(0.5, 0.2))
-
-
-def test_mixer_probabilities():
-    grid = (4, 4, 4)
-    assert MaskMixer(grid, future_prob=1.0)(2).kind == "future"
-    assert MaskMixer(grid, future_prob=0.0, num_blocks=2)(2).kind == "tube"
-    mixer = MaskMixer(grid, future_prob=0.5, num_blocks=2, seed=0)
-    kinds = [mixer(2).kind for _ in range(40)]
-    assert 5 < kinds.count("future") < 35
-    default = MaskMixer(future_prob=1.0)(3, grid=grid)
-    assert default.context.shape == (3, 2 * 16)  # context_steps defaults to half the steps
-    with pytest.raises(ValueError, match="future_prob"):
-        MaskMixer(grid, future_prob=1.5)
-    with pytest.raises(ValueError, match="grid is required"):
-        MaskMixer()(2)
 
 
 def test_gather_tokens_matches_indexing():

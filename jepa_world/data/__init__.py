@@ -1,7 +1,7 @@
 """LightningDataModules: procedural world streams, cached shards on disk, folders of videos.
 
-All three yield batches as dicts of tensors with ``video`` uint8 (B, T, C, H, W) (see
-DESIGN.md "Data contract"). Seed ranges for train / val / test / probes live in
+All three yield batches as dicts of tensors with ``video`` uint8 (B, T, C, H, W), the one data
+contract every model and probe reads. Seed ranges for train / val / test / probes live in
 :mod:`jepa_world.data.seeds`. PyAV is imported only when a video folder is read.
 """
 

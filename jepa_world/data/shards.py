@@ -43,6 +43,7 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from torch.utils.data import DataLoader, Dataset
 
+from jepa_world.checks import check_int
 from jepa_world.data.batch import to_tensors
 from jepa_world.data.partition import (
     EpochBatches,
@@ -83,13 +84,10 @@ def write_shards(
     shard folders. ``out_dir`` must not exist (or be empty) unless ``overwrite``.
     """
     params = dict(world_params or {})
-    for name, value, low in (("clips", clips, 1), ("shard_size", shard_size, 1)):
-        if value < low:
-            raise ValueError(f"{name}={value} is out of range: allowed >= {low}")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size={chunk_size} is out of range: allowed >= 1")
-    if seed_start < 0:
-        raise ValueError(f"seed_start={seed_start} is out of range: allowed >= 0")
+    check_int("clips", clips, 1)
+    check_int("shard_size", shard_size, 1)
+    check_int("chunk_size", chunk_size, 1)
+    check_int("seed_start", seed_start, 0)
     try:
         json.dumps(params)
     except TypeError as err:
@@ -466,10 +464,8 @@ class ShardDataModule(pl.LightningDataModule):
         verify_hashes: bool = False,
     ) -> None:
         super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"batch_size={batch_size} is out of range: allowed >= 1")
-        if num_workers < 0:
-            raise ValueError(f"num_workers={num_workers} is out of range: allowed >= 0")
+        check_int("batch_size", batch_size, 1)
+        check_int("num_workers", num_workers, 0)
         val_split(2, val_fraction)  # range check now, the clip count check at setup
         self.save_hyperparameters()
         self.path, self.batch_size, self.num_workers = Path(path), batch_size, num_workers

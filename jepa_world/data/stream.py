@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
+from jepa_world.checks import check_int
 from jepa_world.data.batch import to_tensors
 from jepa_world.data.partition import (
     PositionedLoader,
@@ -36,7 +37,7 @@ from jepa_world.data.partition import (
     distributed_context,
     worker_context,
 )
-from jepa_world.data.seeds import SEED_RANGES
+from jepa_world.data.seeds import SEED_RANGES, seed_range
 from jepa_world.worlds import create_world
 from jepa_world.worlds.base import World
 
@@ -66,7 +67,7 @@ def worker_steps(first_step: int, worker_id: int, num_workers: int) -> Iterator[
 
 def split_seeds(split: str, clips: int) -> np.ndarray:
     """The fixed seeds of a finite split: the first ``clips`` seeds of its range."""
-    start, stop = SEED_RANGES[split]
+    start, stop = seed_range(split)
     if not 0 <= clips <= stop - start:
         raise ValueError(f"{split}_clips={clips} is out of range: allowed [0, {stop - start}]")
     return start + np.arange(clips, dtype=np.int64)
@@ -147,15 +148,10 @@ class WorldDataModule(pl.LightningDataModule):
         seed_offset: int = 0,
     ) -> None:
         super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"batch_size={batch_size} is out of range: allowed >= 1")
-        if num_workers < 0:
-            raise ValueError(f"num_workers={num_workers} is out of range: allowed >= 0")
+        check_int("batch_size", batch_size, 1)
+        check_int("num_workers", num_workers, 0)
         train_size = SEED_RANGES["train"][1] - SEED_RANGES["train"][0]
-        if not 0 <= seed_offset < train_size:
-            raise ValueError(
-                f"seed_offset={seed_offset} is out of range: allowed [0, {train_size - 1}]"
-            )
+        check_int("seed_offset", seed_offset, 0, train_size - 1)
         self.val_seeds = split_seeds("val", val_clips)
         self.test_seeds = split_seeds("test", test_clips)
         self.save_hyperparameters()

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from jepa_world.checks import check_int
 from jepa_world.data.partition import (
     EpochBatches,
     PositionedLoader,
@@ -270,10 +271,8 @@ class VideoFolderDataModule(pl.LightningDataModule):
             ("size", size),
             ("batch_size", batch_size),
         ):
-            if value < 1:
-                raise ValueError(f"{name}={value} is out of range: allowed >= 1")
-        if num_workers < 0:
-            raise ValueError(f"num_workers={num_workers} is out of range: allowed >= 0")
+            check_int(name, value, 1)
+        check_int("num_workers", num_workers, 0)
         if not 0.0 <= val_fraction < 1.0:
             raise ValueError(f"val_fraction={val_fraction} is out of range: allowed [0, 1)")
         self.save_hyperparameters()

@@ -14,21 +14,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from jepa_world.checks import check_int
 from jepa_world.models._timm import Block, trunc_normal_
 from jepa_world.models.pos_embed import PositionTable
 
 DEFAULT_MEAN = 0.5
 DEFAULT_STD = 0.25
-
-
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """Return ``value`` as int, or raise naming ``name`` and the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name}={value} is out of range: allowed {allowed}")
-    return int(value)
 
 
 def per_channel(name: str, value: float | Sequence[float] | None, default: float, chans: int):

@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from jepa_world.models.encoders import VideoEncoder, check_int
+from jepa_world.checks import check_int
+from jepa_world.models.encoders import VideoEncoder
 
 
 class KeypointCNN(VideoEncoder):
@@ -118,10 +119,6 @@ class KeypointCNN(VideoEncoder):
         self.head = nn.Linear(per_point * keypoints, embed_dim)
         self.keypoints = keypoints
 
-    def _softmax_maps(self, frames: Tensor) -> Tensor:
-        """Normalised frames ``(N, C, H, W)`` -> softmax weights per heat map ``(N, K, h, w)``."""
-        return self._softmax(self.features(frames))
-
     def _softmax(self, maps: Tensor, warmer: float = 1.0) -> Tensor:
         """Heat maps -> softmax weights; ``warmer`` > 1 divides each map's inverse temperature."""
         n, k, h, w = maps.shape
@@ -136,10 +133,6 @@ class KeypointCNN(VideoEncoder):
         x = (weights.sum(dim=2) * xs).sum(dim=-1)
         y = (weights.sum(dim=3) * ys).sum(dim=-1)
         return torch.stack([x, y], dim=-1)
-
-    def spatial_keypoints(self, frames: Tensor) -> Tensor:
-        """Normalised frames ``(N, C, H, W)`` -> expected (x, y) per heat map ``(N, K, 2)``."""
-        return self._expected_xy(self._softmax_maps(frames))
 
     def keypoint_features(self, frames: Tensor) -> Tensor:
         """Per keypoint: (x, y); with ``appearance``, peak weight and mean colour; with

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from jepa_world.checks import check_int
 from jepa_world.models._timm import Block, trunc_normal_
-from jepa_world.models.encoders import check_int
 from jepa_world.models.pos_embed import PositionTable
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from jepa_world.worlds.base import Batch, World, check_interval, check_range
+from jepa_world.worlds.base import Batch, World
 
-__all__ = ["WORLDS", "Batch", "World", "check_interval", "check_range", "create_world"]
+__all__ = ["WORLDS", "Batch", "World", "create_world"]
 
 WORLDS: dict[str, tuple[str, str, str]] = {
     "physics2d": (

@@ -1,4 +1,4 @@
-"""What every procedural world shares: the batch contract and parameter checks.
+"""What every procedural world shares: the batch contract and seed normalisation.
 
 A world is any object with ``generate(seeds) -> batch``. Clip ``i`` of the batch is a pure
 function of ``seeds[i]`` (never of the other seeds in the call), so the same seed gives the same
@@ -25,23 +25,6 @@ class World(Protocol):
     channels: int
 
     def generate(self, seeds: Sequence[int]) -> Batch: ...
-
-
-def check_range(name: str, value: float, low: float, high: float) -> None:
-    """Raise a ValueError naming ``name`` and the allowed closed range when ``value`` is outside."""
-    if not (low <= value <= high):
-        raise ValueError(f"{name}={value!r} is out of range: allowed [{low}, {high}]")
-
-
-def check_interval(name: str, interval: Sequence[float], low: float, high: float) -> None:
-    """Check a ``(min, max)`` pair: both inside ``[low, high]`` and ordered."""
-    if len(interval) != 2:
-        raise ValueError(f"{name} must be a (min, max) pair, got {interval!r}")
-    lo, hi = interval
-    check_range(f"{name}[0]", lo, low, high)
-    check_range(f"{name}[1]", hi, low, high)
-    if lo > hi:
-        raise ValueError(f"{name}={tuple(interval)!r}: min must not exceed max")
 
 
 def as_seeds(seeds: Sequence[int] | np.ndarray | int) -> np.ndarray:

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from jepa_world.worlds.base import Batch, as_seeds, check_range
+from jepa_world.checks import check_int
+from jepa_world.worlds.base import Batch, as_seeds
 
 __all__ = ["GymRecorder"]
 
@@ -60,8 +61,8 @@ class GymRecorder:
         policy: Policy | None = None,
         env_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        check_range("frames", frames, 2, 100_000)
-        check_range("size", size, 16, 1024)
+        check_int("frames", frames, 2, 100_000)
+        check_int("size", size, 16, 1024)
         if policy is not None and not callable(policy):
             raise TypeError(f"policy must be a callable obs -> action or None, got {policy!r}")
         if env_kwargs is not None and not isinstance(env_kwargs, dict):

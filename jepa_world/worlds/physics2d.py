@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jepa_world.worlds.base import Batch, as_seeds, check_interval, check_range
+from jepa_world.checks import check_int, check_pair, check_range
+from jepa_world.worlds.base import Batch, as_seeds
 
 __all__ = [
     "BACKGROUND",
@@ -505,21 +506,6 @@ def _render_chunk(
 # The world
 
 
-def _check_int_interval(name: str, interval: Sequence[int], low: int, high: int) -> None:
-    """A (min, max) pair of ints inside [low, high]."""
-    if not isinstance(interval, Sequence) or len(interval) != 2:
-        raise ValueError(f"{name} must be a (min, max) pair of ints in [{low}, {high}]")
-    if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in interval):
-        raise ValueError(f"{name}={interval!r} must be ints: a (min, max) pair in [{low}, {high}]")
-    check_interval(name, interval, low, high)
-
-
-def _check_float_interval(name: str, interval: Sequence[float], low: float, high: float) -> None:
-    if not isinstance(interval, Sequence) or len(interval) != 2:
-        raise ValueError(f"{name} must be a (min, max) pair of numbers in [{low}, {high}]")
-    check_interval(name, tuple(float(v) for v in interval), low, high)
-
-
 def _grid_cells(size: int, diameter: float) -> int:
     """Cells per side of a grid whose cells each hold one ball of this diameter plus the gap."""
     return int(size // (diameter + PLACEMENT_GAP))
@@ -596,31 +582,23 @@ class Physics2D:
         platform_thickness: tuple[float, float] = (3.0, 4.0),
         occluder_height: tuple[float, float] = (0.4, 0.8),
     ) -> None:
-        if not isinstance(size, int | np.integer) or isinstance(size, bool):
-            raise ValueError(f"size={size!r} must be an int in [16, 512]")
-        check_range("size", size, 16, 512)
-        if not isinstance(frames, int | np.integer) or isinstance(frames, bool):
-            raise ValueError(f"frames={frames!r} must be an int in [1, 100000]")
-        check_range("frames", frames, 1, 100_000)
-        _check_int_interval("num_balls", num_balls, 1, MAX_BALLS)
-        _check_float_interval("radius", radius, 0.5, size / 2 - 1)
-        _check_float_interval("speed", speed, 0.0, size / 4)
+        check_int("size", size, 16, 512)
+        check_int("frames", frames, 1, 100_000)
+        check_pair("num_balls", num_balls, 1, MAX_BALLS, ints=True)
+        check_pair("radius", radius, 0.5, size / 2 - 1)
+        check_pair("speed", speed, 0.0, size / 4)
         check_range("gravity", float(gravity), 0.0, 2.0)
         check_range("gravity_prob", float(gravity_prob), 0.0, 1.0)
-        _check_int_interval("platforms", platforms, 0, MAX_RECTS)
-        _check_int_interval("occluders", occluders, 0, MAX_RECTS)
-        _check_float_interval("occluder_width", occluder_width, 1.0, float(size))
-        _check_float_interval("occluder_height", occluder_height, 0.05, 1.0)
-        _check_float_interval("platform_length", platform_length, 1.0, 4096.0)
-        _check_float_interval("platform_thickness", platform_thickness, 1.0, size / 4)
-        if not isinstance(substeps, int | np.integer) or isinstance(substeps, bool):
-            raise ValueError(f"substeps={substeps!r} must be an int in [1, 64]")
-        check_range("substeps", substeps, 1, 64)
+        check_pair("platforms", platforms, 0, MAX_RECTS, ints=True)
+        check_pair("occluders", occluders, 0, MAX_RECTS, ints=True)
+        check_pair("occluder_width", occluder_width, 1.0, float(size))
+        check_pair("occluder_height", occluder_height, 0.05, 1.0)
+        check_pair("platform_length", platform_length, 1.0, 4096.0)
+        check_pair("platform_thickness", platform_thickness, 1.0, size / 4)
+        check_int("substeps", substeps, 1, 64)
         if palette_size is None:
             palette_size = len(PALETTE)
-        if not isinstance(palette_size, int | np.integer) or isinstance(palette_size, bool):
-            raise ValueError(f"palette_size={palette_size!r} must be an int")
-        check_range("palette_size", palette_size, num_balls[1], len(PALETTE))
+        check_int("palette_size", palette_size, num_balls[1], len(PALETTE))
 
         cells = _grid_cells(size, 2 * radius[1])
         if cells * cells < num_balls[1]:

@@ -1,4 +1,6 @@
-"""Two Rooms: a point agent, an inner wall with a door, 2-D displacement actions (PROTOCOLS §1).
+"""Two Rooms: a point agent, an inner wall with a door, 2-D displacement actions.
+
+The world of the Two Rooms planning benchmark (its protocol is in ``docs/protocols.md``).
 
 The environment that eb_jepa and PLDM plan in, rebuilt in vectorised numpy so that it serves three
 users at once: :class:`TwoRoomsWalks` streams random-walk training windows, ``TwoRoomsEnv`` is
@@ -33,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from jepa_world.worlds.base import Batch, as_seeds, check_interval, check_range
+from jepa_world.checks import check_int, check_interval, check_range
+from jepa_world.worlds.base import Batch, as_seeds
 
 __all__ = [
     "ACTION_BOUND",
@@ -238,7 +241,8 @@ def sample_start_goal(
     door_y: np.ndarray | int | None = None,
     margin: float = 2 * SIGMA,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Start and goal in opposite rooms, ``margin`` px from every wall (PROTOCOLS §1 "medium").
+    """Start and goal in opposite rooms, ``margin`` px from every wall (the benchmark's "medium"
+    difficulty).
 
     The start is in the left room and the goal in the right one, swapped for half of the
     episodes. ``door_y`` is only checked: the rooms do not depend on the door. Returns two float64
@@ -285,7 +289,9 @@ def _wrap(angle: np.ndarray) -> np.ndarray:
 
 
 class TwoRoomsWalks:
-    """Random-walk windows in Two Rooms, the training data of PROTOCOLS §1 (no reward, no expert).
+    """Random-walk windows in Two Rooms, the planning benchmark's training data.
+
+    No reward and no expert: the walks only show how actions move the agent.
 
     Each seed draws its own layout (``wall_x`` in ``wall_range``, ``door_y`` in ``door_range``)
     and its own ``walk_length``-frame walk, and returns one ``frames``-frame window of it (offset
@@ -322,8 +328,8 @@ class TwoRoomsWalks:
         sigma: float = SIGMA,
         push_fraction: float = 0.0,
     ) -> None:
-        check_range("frames", frames, 2, 10_000)
-        check_range("walk_length", walk_length, frames, 100_000)
+        check_int("frames", frames, 2, 10_000)
+        check_int("walk_length", walk_length, frames, 100_000)
         check_range("door_fraction", door_fraction, 0.0, 1.0)
         check_range("step_mean", step_mean, 0.0, ACTION_BOUND)
         check_range("step_std", step_std, 0.0, ACTION_BOUND)
@@ -477,7 +483,7 @@ def _build_env_class() -> type:
     from gymnasium import spaces
 
     class TwoRoomsEnv(gym.Env):
-        """Two Rooms as a gymnasium environment (the planning env of PROTOCOLS §1).
+        """Two Rooms as a gymnasium environment (the planning benchmark's env).
 
         ``reset(seed, options)`` draws a layout (``wall_x`` in ``wall_range``, ``door_y`` in
         ``door_range``) and a start and goal in opposite rooms (:func:`sample_start_goal`).
@@ -500,7 +506,7 @@ def _build_env_class() -> type:
         ) -> None:
             if render_mode is not None and render_mode not in self.metadata["render_modes"]:
                 raise ValueError(f"render_mode={render_mode!r}: allowed None or 'rgb_array'")
-            check_range("max_episode_steps", max_episode_steps, 1, 10**9)
+            check_int("max_episode_steps", max_episode_steps, 1, 10**9)
             check_interval("wall_range", wall_range, *WALL_X_LIMITS)
             check_interval("door_range", door_range, *DOOR_Y_LIMITS)
             check_range("sigma", sigma, 0.3, 5.0)

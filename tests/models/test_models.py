@@ -221,7 +221,7 @@ def test_keypoint_appearance_reads_colour_and_peak_where_the_map_points():
         appearance=True,
     )
     frames = torch.rand(3, 3, 32, 32)
-    weights = enc._softmax_maps(frames)
+    weights = enc._softmax(enc.features(frames))
     h, w = weights.shape[-2:]
     one_hot = torch.zeros_like(weights)
     one_hot[:, 0, 2, 5] = 1.0

@@ -232,3 +232,14 @@ def test_invalid_calls_raise(world):
         world.open_view_pairs("levitate", [0])
     with pytest.raises(ValueError, match="non-negative"):
         world.quadruplets("colour", [-1])
+
+
+def test_one_design_per_kind_in_the_registry():
+    from jepa_world.worlds.intuitive.registry import DESIGNS, QUADRUPLETS, salt
+
+    assert tuple(QUADRUPLETS) == PROPERTIES
+    assert tuple(DESIGNS) == (*PROPERTIES, *OPEN_VIEW_KINDS)
+    assert all(DESIGNS[kind].name == kind for kind in DESIGNS)
+    assert [DESIGNS[p].members for p in PROPERTIES] == [4] * len(PROPERTIES)
+    assert [DESIGNS[k].members for k in OPEN_VIEW_KINDS] == [2] * len(OPEN_VIEW_KINDS)
+    assert len({salt(kind) for kind in DESIGNS}) == len(DESIGNS)  # independent seed streams

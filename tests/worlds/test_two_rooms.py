@@ -1,4 +1,4 @@
-"""Two Rooms: walls block motion, actions are clipped, walks follow PROTOCOLS §1."""
+"""Two Rooms: walls block motion, actions are clipped, walks follow the benchmark's protocol."""
 
 from __future__ import annotations
 
