@@ -30,11 +30,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from jepa_world.checks import check_int
 from jepa_world.data.batch import to_tensors
 from jepa_world.data.seeds import SEED_RANGES
 from jepa_world.models import ActionPredictor, create_action_predictor
-from jepa_world.models.encoders import check_int
-from jepa_world.module import video_to_float, warmup_cosine
+from jepa_world.training.schedules import warmup_cosine
+from jepa_world.video import to_float_video
 
 __all__ = [
     "REFIT_KEYS",
@@ -125,7 +126,7 @@ def encode_windows(
         batch = to_tensors(world.generate(seeds[lo : lo + chunk]))
         if "actions" not in batch:
             raise ValueError(f"world {type(world).__name__} has no actions: nothing to refit on")
-        latent = module.encode(video_to_float(batch["video"].to(device)))
+        latent = module.encode(to_float_video(batch["video"], device))
         actions = batch["actions"].to(device)
         start = batch.get("state", {}).get("episode_start")
         if z is None:
