@@ -45,8 +45,9 @@ def main() -> None:
 
     import torch
 
-    from jepa_world.training.checkpoints import module_from_checkpoint
     from jepa_world.training import JEPA
+    from jepa_world.training.checkpoints import module_from_checkpoint
+    from jepa_world.video import to_float_video
     from jepa_world.worlds import create_world
 
     torch.set_num_threads(args.threads)
@@ -60,7 +61,7 @@ def main() -> None:
         torch.manual_seed(0)
         module = JEPA(**config["model"]["init_args"], frames=params["frames"]).train()
     world = create_world(data["world"], **params)
-    video = torch.from_numpy(world.generate(np.arange(data["batch_size"]))["video"]) / 255.0
+    video = to_float_video(world.generate(np.arange(data["batch_size"]))["video"])
     seconds = {}
     for flush in (False, True):
         torch.set_flush_denormal(flush)

@@ -101,9 +101,9 @@ def export(*, ckpt_path: str, out: str) -> None:
         ckpt_path: a ``.ckpt`` written by ``jepa-world fit``.
         out: output folder.
     """
+    from jepa_world.hub import save_pretrained
     from jepa_world.training.callbacks import export_metadata
     from jepa_world.training.checkpoints import module_from_checkpoint
-    from jepa_world.hub import save_pretrained
 
     module = module_from_checkpoint(ckpt_path)
     print(f"exported {save_pretrained(module, out, metadata=export_metadata(module))}")

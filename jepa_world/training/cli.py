@@ -9,6 +9,7 @@ states it once.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +97,6 @@ def check_arguments(args: Any) -> None:
     """Raise :class:`~jepa_world.training.class_paths.MovedClassPath` when a command-line value,
     a config file it names, or an argument mapping names an old class path."""
     if args is None:
-        import sys
-
         args = sys.argv[1:]
     if isinstance(args, dict):
         check_class_paths(strings(args), where="arguments")

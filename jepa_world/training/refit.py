@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from jepa_world.checks import check_int
+from jepa_world.checks import check_int, check_range
 from jepa_world.data.batch import to_tensors
 from jepa_world.data.seeds import SEED_RANGES
 from jepa_world.models import ActionPredictor, create_action_predictor
@@ -276,8 +276,7 @@ def _check_arguments(**kwargs: Any) -> None:
         value = kwargs[name]
         if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
             raise ValueError(f"{name}={value!r} is out of range: allowed a number >= 0")
-    if kwargs["min_lr_ratio"] > 1:
-        raise ValueError(f"min_lr_ratio={kwargs['min_lr_ratio']!r} is out of range: allowed [0, 1]")
+    check_range("min_lr_ratio", kwargs["min_lr_ratio"], 0, 1)
     extra = kwargs["predictor_kwargs"]
     if extra is not None and not isinstance(extra, dict):
         raise TypeError(f"predictor_kwargs must be a mapping or None, got {type(extra).__name__}")

@@ -1,4 +1,4 @@
-"""LightningModule ``JEPA``: forecast target-encoder embeddings of future frames, never pixels.
+"""The video JEPA task ``JEPA``: forecast target-encoder embeddings of future frames, never pixels.
 
 The context encoder sees the first ``context_steps`` time tokens of a clip (or, with
 ``tube_mask_prob`` > 0, the visible part of a V-JEPA multi-block tube mask); the predictor

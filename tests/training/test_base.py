@@ -82,8 +82,10 @@ def test_optimiser_leaves_norms_biases_and_embeddings_undecayed(name):
     names = {id(p): n for n, p in model.named_parameters()}
     for param in no_decay["params"]:
         name_ = names[id(param)]
-        assert param.ndim <= 1 or name_.endswith(".bias") or any(
-            key in name_ for key in model.NO_DECAY_KEYS
+        assert (
+            param.ndim <= 1
+            or name_.endswith(".bias")
+            or any(key in name_ for key in model.NO_DECAY_KEYS)
         ), name_
     assert all(p.ndim > 1 for p in decay["params"])
     trainable = [p for p in model.parameters() if p.requires_grad]

@@ -40,7 +40,9 @@ def _old_recipe(tmp_path: Path) -> Path:
 
 def test_old_model_class_path_in_a_config_fails_before_parsing(tmp_path, capsys):
     path = _old_recipe(tmp_path)
-    with pytest.raises(MovedClassPath, match=r"'jepa_world.module.JEPA' has moved: use 'jepa_world.training.JEPA'"):
+    with pytest.raises(
+        MovedClassPath, match=r"'jepa_world.module.JEPA' has moved: use 'jepa_world.training.JEPA'"
+    ):
         build_cli(["fit", f"--config={path}"], run=False)
     with pytest.raises(SystemExit) as exit_info:
         main(["fit", "--config", str(path)])
