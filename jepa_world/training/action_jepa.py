@@ -22,7 +22,6 @@ the padding row at the end of a clip are masked out of every loss.
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Literal
 
 import torch
@@ -210,9 +209,7 @@ class ActionJEPA(BaseTask):
         if refit and refit.get("predictor_kwargs"):  # a bad override fails now, not after training
             with torch.random.fork_rng(devices=[]):  # without moving the RNG stage 1 starts from
                 refit_predictor(self.action_predictor.config, refit["predictor_kwargs"])
-        self.target_encoder = copy.deepcopy(self.encoder) if target == "ema" else None
-        if self.target_encoder is not None:
-            self.target_encoder.requires_grad_(False)
+        self.target_encoder = self.ema_target(self.encoder) if target == "ema" else None
         self.idm: InverseDynamics | None = None
         if idm_weight > 0:
             self.idm = InverseDynamics(latent_dim, action_dim, idm_hidden)

@@ -9,6 +9,7 @@ class record that ``jepa-world export`` reads from a checkpoint.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,13 @@ class BaseTask(pl.LightningModule):
     def __init__(self) -> None:
         super().__init__()
         self._last_batch_time: float | None = None
+
+    @staticmethod
+    def ema_target(encoder: nn.Module) -> nn.Module:
+        """The EMA target encoder's start: a copy of ``encoder`` that gets no gradient."""
+        target = copy.deepcopy(encoder)
+        target.requires_grad_(False)
+        return target
 
     @property
     def embedding_encoder(self) -> nn.Module:

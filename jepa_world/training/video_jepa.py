@@ -9,7 +9,6 @@ stop-grad with a VICReg or SIGReg regulariser against collapse.
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Literal
 
 import torch
@@ -124,9 +123,7 @@ class JEPA(BaseTask):
             causal=predictor_causal,
             residual=predictor_residual,
         )
-        self.target_encoder = copy.deepcopy(self.encoder) if target == "ema" else None
-        if self.target_encoder is not None:
-            self.target_encoder.requires_grad_(False)
+        self.target_encoder = self.ema_target(self.encoder) if target == "ema" else None
         self._val_sums: list[float] = [0.0, 0.0, 0]  # this rank's (pred, copy-last, clips)
 
     def _check_objective(
