@@ -3,10 +3,10 @@
 Usage: ``python benchmarks/denormals.py [CKPT] [--recipe physics2d_cpu] [--steps 3]
 [--threads 1]``. A sharp spatial softmax (the keypoint encoders once trained) leaves weights
 below 1e-38, and every op on them takes the CPU's slow subnormal path; ``jepa-world`` flushes
-them (``jepa_world.cli.flush_denormal_floats``). Both settings time the same model on the same
-batch in one process, best of ``--steps``; the last line is one JSON dict with the ratio. Pass a
-checkpoint of a trained run (``runs/physics2d_cpu/checkpoints/last.ckpt``): a fresh model has
-few subnormals, so the ratio then says little.
+them (``jepa_world.training.runtime.flush_denormal_floats``). Both settings time the same model
+on the same batch in one process, best of ``--steps``; the last line is one JSON dict with the
+ratio. Pass a checkpoint of a trained run (``runs/physics2d_cpu/checkpoints/last.ckpt``): a
+fresh model has few subnormals, so the ratio then says little.
 """
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ def main() -> None:
 
     import torch
 
-    from jepa_world.checkpoints import module_from_checkpoint
-    from jepa_world.module import JEPA
+    from jepa_world.training import JEPA
+    from jepa_world.training.checkpoints import module_from_checkpoint
+    from jepa_world.video import to_float_video
     from jepa_world.worlds import create_world
 
     torch.set_num_threads(args.threads)
@@ -60,7 +61,7 @@ def main() -> None:
         torch.manual_seed(0)
         module = JEPA(**config["model"]["init_args"], frames=params["frames"]).train()
     world = create_world(data["world"], **params)
-    video = torch.from_numpy(world.generate(np.arange(data["batch_size"]))["video"]) / 255.0
+    video = to_float_video(world.generate(np.arange(data["batch_size"]))["video"])
     seconds = {}
     for flush in (False, True):
         torch.set_flush_denormal(flush)

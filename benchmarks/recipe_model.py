@@ -19,7 +19,7 @@ def random_recipe_model(recipe: str, directory: Path) -> Path:
     import torch
 
     from jepa_world.hub import save_pretrained
-    from jepa_world.module import JEPA
+    from jepa_world.training import JEPA
 
     config = yaml.safe_load((RECIPES / f"{recipe}.yaml").read_text())
     world = config["data"]["init_args"]["world_params"]

@@ -26,12 +26,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from lightning.pytorch.callbacks import Callback  # noqa: E402
 
-from jepa_world.cli import (  # noqa: E402
-    build_cli,
-    flush_denormal_floats,
-    keep_large_allocations_on_the_heap,
-)
-from jepa_world.module import video_to_float  # noqa: E402
+from jepa_world.cli import build_cli  # noqa: E402
+from jepa_world.training.runtime import tune_process  # noqa: E402
+from jepa_world.video import to_float_video  # noqa: E402
 
 RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "quickstart.yaml"
 
@@ -86,7 +83,7 @@ def bare_rate(cli, steps: int, warmup: int) -> float:
         if step == warmup:
             start = time.perf_counter()
         batch = next(loader)
-        video = video_to_float(batch["video"])
+        video = to_float_video(batch["video"])
         loss, _, _, target = model.compute_loss(video)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -114,8 +111,7 @@ def main() -> dict[str, float]:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
-    flush_denormal_floats()
-    keep_large_allocations_on_the_heap()
+    tune_process()
     with tempfile.TemporaryDirectory() as root:
         light, batch_size, cli = lightning_rate(args.steps, args.warmup, root)
         bare = bare_rate(cli, args.steps, args.warmup)

@@ -1,18 +1,20 @@
-"""The ``jepa-world`` command: one LightningCLI for training plus a few tool subcommands.
+"""The ``jepa-world`` command: one dispatcher for training and the tool subcommands.
 
-``jepa-world fit|validate|test|predict --config recipes/NAME.yaml`` is LightningCLI (model and
-data in subclass mode, so any key can be overridden on the command line). ``worlds``,
-``recipes`` and ``export`` are small tools dispatched before Lightning is imported.
+``jepa-world fit|validate|test|predict --config recipes/NAME.yaml`` is LightningCLI
+(:mod:`jepa_world.training.cli`: model and data in subclass mode, so any key can be overridden on
+the command line). ``worlds``, ``recipes``, ``export`` and ``probe`` are small tools dispatched
+before Lightning is imported.
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from jepa_world.training import runtime
+from jepa_world.training.class_paths import MovedClassPath
 
 TOOLS = ("worlds", "recipes", "export", "probe")
 RUN_STAGES = ("fit", "validate", "test", "predict")
@@ -99,9 +101,9 @@ def export(*, ckpt_path: str, out: str) -> None:
         ckpt_path: a ``.ckpt`` written by ``jepa-world fit``.
         out: output folder.
     """
-    from jepa_world.callbacks import export_metadata
-    from jepa_world.checkpoints import module_from_checkpoint
     from jepa_world.hub import save_pretrained
+    from jepa_world.training.callbacks import export_metadata
+    from jepa_world.training.checkpoints import module_from_checkpoint
 
     module = module_from_checkpoint(ckpt_path)
     print(f"exported {save_pretrained(module, out, metadata=export_metadata(module))}")
@@ -148,53 +150,27 @@ def resolve_config_paths(argv: list[str]) -> list[str]:
 
 def build_cli(args: list[str] | None = None, run: bool = True) -> Any:
     """The training CLI; importable so tests can drive it in-process."""
-    from jepa_world.training_cli import JepaLightningCLI
+    from jepa_world.training.cli import JepaLightningCLI
 
     return JepaLightningCLI(args=args, run=run)
 
 
-def keep_large_allocations_on_the_heap() -> bool:
-    """Serve every allocation from glibc's heap and keep freed memory for reuse.
-
-    glibc maps allocations above its mmap threshold (at most 32 MiB) straight from the OS and
-    unmaps them on free, so a training step whose activations are that large faults in fresh
-    pages on every step. Measured on 2 CPU cores, 30 Two Rooms training steps: 77.2 s wall, 62.8 s
-    system time, 17.5 M page faults by default; 36.7 s, 3.1 s, 0.6 M with this. Linux/glibc
-    only; ``JEPA_WORLD_SYSTEM_MALLOC=1`` keeps the defaults. Returns whether it applied.
-    """
-    if os.environ.get("JEPA_WORLD_SYSTEM_MALLOC") == "1" or not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc
-        return False
-    m_trim_threshold, m_mmap_max = -1, -4  # <malloc.h>
-    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 1 << 30))
-
-
-def flush_denormal_floats() -> bool:
-    """Compute subnormal floats as zero (x86 FTZ/DAZ).
-
-    A sharp spatial softmax (the keypoint encoders) leaves weights below 1e-38; every op on them
-    then takes the CPU's slow subnormal path. Measured on one CPU thread, a training step of the
-    physics2d_cpu model with an EMA target and VICReg term: 2.47 s with subnormals, 1.29 s
-    flushed. Values under 1.2e-38 change nothing a model computes. ``JEPA_WORLD_KEEP_DENORMALS=1``
-    keeps IEEE behaviour. Returns whether flushing is on.
-    """
-    if os.environ.get("JEPA_WORLD_KEEP_DENORMALS") == "1":
-        return False
-    import torch
-
-    return bool(torch.set_flush_denormal(True))
-
-
 def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``jepa-world``; from the command line (``argv`` None) it also applies the
+    process settings of :mod:`jepa_world.training.runtime`, and an old class path in a config,
+    argument or checkpoint ends the run with one line naming the new path."""
     from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if from_command_line:
-        flush_denormal_floats()
-        keep_large_allocations_on_the_heap()
+        runtime.tune_process()
+    try:
+        dispatch(argv, from_command_line)
+    except MovedClassPath as err:
+        raise SystemExit(str(err)) from None
+
+
+def dispatch(argv: list[str], from_command_line: bool) -> None:
+    """Run a tool subcommand, or LightningCLI for fit / validate / test / predict."""
     if argv and argv[0] in TOOLS:
         run_tool(argv)
         return

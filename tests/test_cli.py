@@ -1,4 +1,4 @@
-"""The tool subcommands of `jepa-world`: worlds, recipes."""
+"""The `jepa-world` dispatcher: the tool subcommands (worlds, recipes) and the process setup."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import pytest
 from PIL import Image
 
-from jepa_world.cli import flush_denormal_floats, keep_large_allocations_on_the_heap, main
+from jepa_world.cli import main
 from jepa_world.worlds import WORLDS
 
 
@@ -62,44 +62,20 @@ def test_recipes_list_and_show(capsys):
     assert "quickstart" in listed
     main(["recipes", "show", "quickstart"])
     shown = capsys.readouterr().out
-    assert "class_path: jepa_world.module.JEPA" in shown
+    assert "class_path: jepa_world.training.JEPA" in shown
     with pytest.raises(SystemExit, match="unknown recipe"):
         main(["recipes", "show", "nope"])
-
-
-def test_malloc_tuning_applies_on_glibc_and_can_be_turned_off(monkeypatch):
-    monkeypatch.setenv("JEPA_WORLD_SYSTEM_MALLOC", "1")
-    assert keep_large_allocations_on_the_heap() is False
-    monkeypatch.delenv("JEPA_WORLD_SYSTEM_MALLOC")
-    if sys.platform.startswith("linux"):
-        assert keep_large_allocations_on_the_heap() is True
-        # memory served from the heap works as usual
-        assert bytearray(64 << 20)[-1] == 0
-
-
-def test_subnormal_floats_flush_to_zero_and_can_be_kept(monkeypatch):
-    import torch
-
-    tiny = torch.tensor([1e-40], dtype=torch.float32)  # subnormal in float32
-    monkeypatch.setenv("JEPA_WORLD_KEEP_DENORMALS", "1")
-    assert flush_denormal_floats() is False
-    try:
-        monkeypatch.delenv("JEPA_WORLD_KEEP_DENORMALS")
-        if flush_denormal_floats():  # x86 with SSE3: subnormals compute as zero
-            assert (tiny * 1.0).item() == 0.0
-    finally:
-        torch.set_flush_denormal(False)
-    assert (tiny * 1.0).item() > 0.0
 
 
 @pytest.mark.parametrize("command", [["recipes", "list"], ["worlds", "list"]])
 def test_every_command_line_run_sets_up_the_process(monkeypatch, capsys, command):
     """Tools such as ``probe`` run heavy models too: they get the same process settings as fit."""
     import jepa_world.cli as cli
+    from jepa_world.training import runtime
 
     calls = []
-    monkeypatch.setattr(cli, "flush_denormal_floats", lambda: calls.append("denormals"))
-    monkeypatch.setattr(cli, "keep_large_allocations_on_the_heap", lambda: calls.append("heap"))
+    monkeypatch.setattr(runtime, "flush_denormal_floats", lambda: calls.append("denormals"))
+    monkeypatch.setattr(runtime, "keep_large_allocations_on_the_heap", lambda: calls.append("heap"))
     monkeypatch.setattr(sys, "argv", ["jepa-world", *command])
     cli.main()
     assert sorted(calls) == ["denormals", "heap"]

@@ -1,5 +1,5 @@
 """Training callbacks: collapse monitor, online velocity probe, encoder export, probe suite,
-clip ledger."""
+clip ledger. Recipes name them ``jepa_world.training.callbacks.<Name>``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback
+
+from jepa_world.video import to_float_video
 
 
 def run_dir(trainer: pl.Trainer) -> Path:
@@ -67,41 +69,30 @@ def rank_zero_print(trainer: pl.Trainer, message: str) -> None:
         print(message, flush=True)
 
 
-def ridge_fit_predict(
-    x_train: torch.Tensor,
-    y_train: torch.Tensor,
-    x_test: torch.Tensor,
-    alphas: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0),
-    val_fraction: float = 0.25,
-) -> torch.Tensor:
-    """Standardised ridge regression; alpha chosen on a held-out part of the training split."""
-    mean, std = x_train.mean(0), x_train.std(0).clamp_min(1e-6)
-    xs_train, xs_test = (x_train - mean) / std, (x_test - mean) / std
-    n_val = max(1, int(len(xs_train) * val_fraction))
-    fit_x, fit_y = xs_train[n_val:], y_train[n_val:]
-    val_x, val_y = xs_train[:n_val], y_train[:n_val]
+def heldout_r2(features: torch.Tensor, labels: torch.Tensor, val_fraction: float = 0.25) -> float:
+    """R^2 of a linear read-out of ``labels`` (B, T, K) from ``features`` (B, T, D), scored on
+    held-out clips.
 
-    def solve(x: torch.Tensor, y: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
-        x_mean, y_mean = x.mean(0), y.mean(0)
-        xc, yc = x - x_mean, y - y_mean
-        gram = xc.T @ xc + alpha * len(x) * torch.eye(x.shape[1], dtype=x.dtype)
-        w = torch.linalg.solve(gram, xc.T @ yc)
-        return w, y_mean - x_mean @ w
+    Clips are split, never the time steps of one clip: the first half of the clips fits the
+    read-out (its first ``val_fraction`` of them choose the ridge penalty), the second half scores
+    it. Non-finite features (a diverged model) give NaN instead of an error.
+    """
+    from jepa_world.probing.metrics import r2_score
+    from jepa_world.probing.ridge import fit_ridge
 
-    def val_error(alpha: float) -> float:
-        w, b = solve(fit_x, fit_y, alpha)
-        return float(((val_x @ w + b - val_y) ** 2).mean())
-
-    best = min(alphas, key=val_error)
-    w, b = solve(xs_train, y_train, best)
-    return xs_test @ w + b
-
-
-def r2_score(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Coefficient of determination, averaged over output dims (uniform average)."""
-    from torchmetrics.functional import r2_score as tm_r2
-
-    return float(tm_r2(pred, target, multioutput="uniform_average"))
+    if not torch.isfinite(features).all():
+        return float("nan")
+    half = len(features) // 2
+    n_val = max(1, int(half * val_fraction))
+    x, y = features.flatten(0, 1).double(), labels.flatten(0, 1).double()
+    steps = features.shape[1]
+    fit_rows, val_rows, test_rows = (
+        slice(n_val * steps, half * steps),
+        slice(0, n_val * steps),
+        slice(half * steps, None),
+    )
+    readout = fit_ridge(x[fit_rows], y[fit_rows], x[val_rows], y[val_rows])
+    return r2_score(readout.predict(x[test_rows]), y[test_rows].numpy())
 
 
 class OnlineVelocityProbe(Callback):
@@ -150,20 +141,16 @@ class OnlineVelocityProbe(Callback):
         if trainer.sanity_checking:
             return
         data = self._probe_data(pl_module)
-        encoder = pl_module.target_encoder or pl_module.encoder
+        encoder = pl_module.embedding_encoder
         feats = []
         for i in range(0, len(data["video"]), self.batch_size):
-            video = torch.from_numpy(data["video"][i : i + self.batch_size]).to(pl_module.device)
-            feats.append(encoder.embed(video.float() / 255.0).float().cpu())
+            video = to_float_video(data["video"][i : i + self.batch_size], pl_module.device)
+            feats.append(encoder.embed(video).float().cpu())
         x = torch.cat(feats)  # (B, T', D)
         tub = encoder.tubelet_size
         vel = torch.from_numpy(data["velocity"]).float()  # (B, T, 2)
         y = vel.reshape(vel.shape[0], -1, tub, 2).mean(2)  # (B, T', 2)
-        half = len(x) // 2  # split by clip, never by time token of the same clip
-        x_train, x_test = x[:half].flatten(0, 1).double(), x[half:].flatten(0, 1).double()
-        y_train, y_test = y[:half].flatten(0, 1).double(), y[half:].flatten(0, 1).double()
-        pred = ridge_fit_predict(x_train, y_train, x_test)
-        self.last_r2 = r2_score(pred, y_test)
+        self.last_r2 = heldout_r2(x, y)
         pl_module.log("val/velocity_r2", self.last_r2, rank_zero_only=True)
 
 

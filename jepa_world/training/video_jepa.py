@@ -1,4 +1,4 @@
-"""LightningModule ``JEPA``: forecast target-encoder embeddings of future frames, never pixels.
+"""The video JEPA task ``JEPA``: forecast target-encoder embeddings of future frames, never pixels.
 
 The context encoder sees the first ``context_steps`` time tokens of a clip (or, with
 ``tube_mask_prob`` > 0, the visible part of a V-JEPA multi-block tube mask); the predictor
@@ -9,129 +9,26 @@ stop-grad with a VICReg or SIGReg regulariser against collapse.
 
 from __future__ import annotations
 
-import copy
-import math
-import time
 from typing import Any, Literal
 
-import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from jepa_world.losses import (
-    embedding_std,
-    prediction_loss,
-    rankme,
-    sigreg,
-    vicreg_covariance,
-    vicreg_variance,
-)
+from jepa_world.checks import check_range
+from jepa_world.losses import prediction_loss, sigreg, vicreg_covariance, vicreg_variance
 from jepa_world.masking import Mask, future_mask, gather_tokens, multiblock_tube_mask
 from jepa_world.models import create_encoder, create_predictor
+from jepa_world.training.base import BaseTask, StepLoss
+from jepa_world.video import to_float_video
+
+__all__ = ["JEPA"]
 
 TargetMode = Literal["ema", "vicreg", "sigreg"]
 Objective = Literal["window", "causal"]
 
 
-def video_to_float(video: Tensor) -> Tensor:
-    """uint8 video in [0, 255] -> float in [0, 1]; float video passes through."""
-    if video.dtype == torch.uint8:
-        return video.float().div_(255.0)
-    if not video.is_floating_point():
-        raise TypeError(f"video must be uint8 or float, got {video.dtype}")
-    return video
-
-
-def warmup_cosine(step: int, warmup: int, total: int, final_ratio: float) -> float:
-    """Learning-rate multiplier: linear warm-up, then cosine decay to ``final_ratio``."""
-    if step < warmup:
-        return (step + 1) / max(1, warmup)
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return final_ratio + (1.0 - final_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
-def cosine_ramp(step: int, total: int, start: float, end: float) -> float:
-    """Cosine interpolation from ``start`` to ``end`` over ``total`` steps (EMA momentum, WD)."""
-    progress = min(1.0, step / max(1, total))
-    return end - (end - start) * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
-class ScheduledModule(pl.LightningModule):
-    """What JEPA and ActionJEPA share: AdamW with warm-up + cosine lr, a cosine weight-decay
-    schedule, the EMA target update and the class record that ``jepa-world export`` reads.
-
-    Subclasses set ``encoder`` and ``target_encoder`` (or None) and save the hparams ``lr``,
-    ``betas``, ``weight_decay``, ``warmup_steps``, ``min_lr_ratio``, ``total_steps`` and
-    ``ema_momentum``.
-    """
-
-    #: parameter names containing one of these get no weight decay (besides norms and biases)
-    NO_DECAY_KEYS: tuple[str, ...] = ("pos_embed",)
-
-    def _schedule_total(self) -> int:
-        if self.hparams.total_steps is not None:
-            return int(self.hparams.total_steps)
-        max_steps = getattr(self.trainer, "max_steps", -1) if self._trainer is not None else -1
-        return max(1, max_steps) if max_steps and max_steps > 0 else 10_000
-
-    def _momentum(self) -> float:
-        start, end = self.hparams.ema_momentum
-        return cosine_ramp(self.global_step, self._schedule_total(), start, end)
-
-    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
-        wd_start, wd_end = self.hparams.weight_decay
-        wd = cosine_ramp(self.global_step, self._schedule_total(), wd_start, wd_end)
-        for group in self.optimizers().param_groups:
-            if group.get("apply_wd", True):
-                group["weight_decay"] = wd
-
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        self.update_target(self._momentum())
-
-    def update_target(self, m: float) -> None:
-        """EMA step of the target encoder: target <- m * target + (1 - m) * online."""
-        if self.target_encoder is None:
-            return
-        with torch.no_grad():
-            online = list(self.encoder.parameters())
-            target = list(self.target_encoder.parameters())
-            torch._foreach_mul_(target, m)
-            torch._foreach_add_(target, online, alpha=1.0 - m)
-
-    # ------------------------------------------------------------------ optimisation
-    def configure_optimizers(self) -> dict[str, Any]:
-        decay, no_decay = [], []
-        for name, param in self.named_parameters():
-            if not param.requires_grad:
-                continue
-            is_norm_or_bias = (
-                param.ndim <= 1
-                or name.endswith(".bias")
-                or any(key in name for key in self.NO_DECAY_KEYS)
-            )
-            (no_decay if is_norm_or_bias else decay).append(param)
-        groups = [
-            {"params": decay, "weight_decay": self.hparams.weight_decay[0], "apply_wd": True},
-            {"params": no_decay, "weight_decay": 0.0, "apply_wd": False},
-        ]
-        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=self.hparams.betas)
-        total = self._schedule_total()
-        warmup, final = self.hparams.warmup_steps, self.hparams.min_lr_ratio
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, warmup, total, final)
-        )
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "lr"},
-        }
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record the class so ``jepa-world export`` can rebuild the module from the file."""
-        checkpoint["jepa_world_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
-
-
-class JEPA(ScheduledModule):
+class JEPA(BaseTask):
     """Video JEPA: context encoder + predictor forecasting target-encoder embeddings.
 
     Args:
@@ -197,8 +94,7 @@ class JEPA(ScheduledModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        if not 0.0 <= tube_mask_prob <= 1.0:
-            raise ValueError(f"tube_mask_prob={tube_mask_prob} is out of range: allowed [0, 1]")
+        check_range("tube_mask_prob", tube_mask_prob, 0, 1)
         if target not in ("ema", "vicreg", "sigreg"):
             raise ValueError(f"target={target!r}: choose 'ema', 'vicreg' or 'sigreg'")
         if regulariser not in ("auto", "vicreg", "sigreg"):
@@ -227,10 +123,7 @@ class JEPA(ScheduledModule):
             causal=predictor_causal,
             residual=predictor_residual,
         )
-        self.target_encoder = copy.deepcopy(self.encoder) if target == "ema" else None
-        if self.target_encoder is not None:
-            self.target_encoder.requires_grad_(False)
-        self._last_batch_time: float | None = None
+        self.target_encoder = self.ema_target(self.encoder) if target == "ema" else None
         self._val_sums: list[float] = [0.0, 0.0, 0]  # this rank's (pred, copy-last, clips)
 
     def _check_objective(
@@ -281,9 +174,8 @@ class JEPA(ScheduledModule):
     # ------------------------------------------------------------------ embeddings
     def target_tokens(self, video: Tensor) -> Tensor:
         """Layer-normed target-encoder tokens (B, T', N, D), no gradient."""
-        encoder = self.target_encoder if self.target_encoder is not None else self.encoder
         with torch.no_grad():
-            tokens = encoder.forward_features(video)
+            tokens = self.embedding_encoder.forward_features(video)
         return F.layer_norm(tokens, tokens.shape[-1:])
 
     def _mask(self, batch_size: int, training: bool) -> Mask:
@@ -368,41 +260,14 @@ class JEPA(ScheduledModule):
         reg_loss = self._regulariser(context)
         return pred_loss + reg_loss, pred_loss, reg_loss, target
 
-    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
-        video = video_to_float(batch["video"])
+    def training_loss(self, batch: dict[str, Any]) -> StepLoss:
+        video = to_float_video(batch["video"])
         loss, pred_loss, reg_loss, target = self.compute_loss(video)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"non-finite training loss ({loss.item()}) at step {self.global_step}: training "
-                "stopped; the last good checkpoint is untouched"
-            )
-        self._log_step(video, target, pred_loss, reg_loss, loss)
-        return loss
+        return StepLoss(loss, {"pred_loss": pred_loss, "reg_loss": reg_loss}, target, len(video))
 
-    def step_statistics(self, target: Tensor) -> dict[str, Tensor]:
-        """Collapse statistics of the target embeddings: per-dim std (min, mean), RankMe."""
-        flat = target.detach().reshape(-1, target.shape[-1]).float()
-        std_min, std_mean = embedding_std(flat)
-        stats = {"train/target_std_min": std_min, "train/target_std_mean": std_mean}
-        if self.global_step % max(1, self.hparams.rankme_every) == 0:
-            stats["train/rankme"] = rankme(target.detach().mean(1).float())
-        return stats
-
-    def _log_step(self, video: Tensor, target: Tensor, pred_loss, reg_loss, loss) -> None:
-        logs = {
-            "train/loss": loss,
-            "train/pred_loss": pred_loss,
-            "train/reg_loss": reg_loss,
-            "train/momentum": torch.tensor(self._momentum()),
-            **self.step_statistics(target),
-        }
-        now = time.perf_counter()
-        if self._last_batch_time is not None:
-            logs["train/clips_per_s"] = torch.tensor(video.shape[0] / (now - self._last_batch_time))
-        self._last_batch_time = now
-        self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=len(video))
-        self.log("loss", loss, prog_bar=True, on_step=True, logger=False, batch_size=len(video))
-        self.last_target_std = float(logs["train/target_std_mean"])
+    def rankme_samples(self, target: Tensor) -> Tensor:
+        """One sample per clip: its target tokens averaged."""
+        return target.detach().mean(1).float()
 
     # ------------------------------------------------------------------ validation
     def _evaluate(self, video: Tensor) -> tuple[Tensor, Tensor]:
@@ -425,7 +290,7 @@ class JEPA(ScheduledModule):
         return pred_loss, prediction_loss(copy, target, kind=kind, normalize_target=False)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        video = video_to_float(batch["video"])
+        video = to_float_video(batch["video"])
         pred_loss, copy_loss = self._evaluate(video)
         size = len(video)
         self._val_sums = [
@@ -448,12 +313,6 @@ class JEPA(ScheduledModule):
         )
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        video = video_to_float(batch["video"])
+        video = to_float_video(batch["video"])
         loss, _ = self._evaluate(video)
         self.log("test/pred_loss", loss, batch_size=len(video), sync_dist=True)
-
-    def predict_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
-        """Pooled target-encoder embeddings (B, T', D) of each clip."""
-        video = video_to_float(batch["video"])
-        encoder = self.target_encoder if self.target_encoder is not None else self.encoder
-        return encoder.embed(video)

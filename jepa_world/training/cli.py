@@ -9,10 +9,17 @@ states it once.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
+import yaml
 from lightning.pytorch import LightningDataModule, LightningModule
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+
+from jepa_world.training.class_paths import check_class_paths, strings
+
+__all__ = ["JepaLightningCLI", "RunConfigSaver", "check_arguments"]
 
 CHECKPOINT_CLASSES = ("lightning.pytorch.callbacks.ModelCheckpoint", "ModelCheckpoint")
 WANDB_CLASSES = ("lightning.pytorch.loggers.WandbLogger", "WandbLogger")
@@ -49,6 +56,11 @@ class JepaLightningCLI(LightningCLI):
             **kwargs,
         )
 
+    def parse_arguments(self, parser, args) -> None:
+        """Reject old class paths in the arguments and config files, then parse."""
+        check_arguments(args)
+        super().parse_arguments(parser, args)
+
     def add_arguments_to_parser(self, parser) -> None:
         for source, target in (
             ("frames", "frames"),
@@ -76,6 +88,29 @@ class JepaLightningCLI(LightningCLI):
             if _class_path(logger) in WANDB_CLASSES and unset:
                 logger.init_args.save_dir = root
                 os.makedirs(root, exist_ok=True)
+
+
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def check_arguments(args: Any) -> None:
+    """Raise :class:`~jepa_world.training.class_paths.MovedClassPath` when a command-line value,
+    a config file it names, or an argument mapping names an old class path."""
+    if args is None:
+        args = sys.argv[1:]
+    if isinstance(args, dict):
+        check_class_paths(strings(args), where="arguments")
+        return
+    for arg in args:
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        if value.endswith(CONFIG_SUFFIXES) and Path(value).is_file():
+            try:
+                config = yaml.safe_load(Path(value).read_text())
+            except yaml.YAMLError:  # LightningCLI names what is wrong with it
+                continue
+            check_class_paths(strings(config), where=value)
+        else:
+            check_class_paths([value], where=f"argument {arg!r}")
 
 
 def _attribute_getter(name: str):

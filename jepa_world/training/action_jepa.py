@@ -5,14 +5,14 @@ predictor forecasts ``z_{t+1}`` from ``z_{<=t}`` and ``a_{<=t}``. Two prediction
 latent space: teacher forcing (every step of the clip in parallel) and a multi-step roll-out that
 feeds the predictor's own outputs back for ``rollout_steps`` steps, which is how a planner uses it.
 
-Against collapse, by config (PROTOCOLS.md §1, eb_jepa / PLDM):
+Against collapse, by config (the designs of eb_jepa and PLDM; docs/protocols.md):
 - ``target="ema"``: targets from an EMA copy of the encoder, no gradient;
 - ``target="online"``: targets from the encoder itself, with VICReg variance and covariance terms
   on the latents, a temporal-similarity term (consecutive latents close) and an inverse-dynamics
   head (IDM: predict ``a_t`` from ``(z_t, z_{t+1})``) that forces the latent to keep what actions
   change. The regulariser weights apply in both modes (set them to 0 to switch a term off).
 
-With ``refit`` set, training ends with a second stage (:mod:`jepa_world.predictor_refit`): the
+With ``refit`` set, training ends with a second stage (:mod:`jepa_world.training.refit`): the
 encoder frozen, the action predictor is re-initialised and trained alone on cached latents of
 fresh windows, which buys it tens of times more updates than the end-to-end steps could.
 
@@ -22,18 +22,20 @@ the padding row at the end of a clip are masked out of every loss.
 
 from __future__ import annotations
 
-import copy
-import time
 from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from jepa_world.losses import embedding_std, rankme, vicreg_covariance, vicreg_variance
+from jepa_world.checks import check_int
+from jepa_world.losses import vicreg_covariance, vicreg_variance
 from jepa_world.models import create_action_predictor, create_encoder
-from jepa_world.module import ScheduledModule, video_to_float
-from jepa_world.predictor_refit import check_refit_kwargs, refit_action_predictor, refit_predictor
+from jepa_world.training.base import BaseTask, StepLoss
+from jepa_world.training.refit import check_refit_kwargs, refit_action_predictor, refit_predictor
+from jepa_world.video import to_float_video
+
+__all__ = ["ActionJEPA", "InverseDynamics", "elementwise_loss", "masked_mean", "transition_mask"]
 
 TargetMode = Literal["online", "ema"]
 LOSSES = ("mse", "l1", "smooth_l1")
@@ -95,7 +97,7 @@ class InverseDynamics(nn.Module):
         return self.net(self.norm(torch.cat([z, z_next - z], dim=-1)))
 
 
-class ActionJEPA(ScheduledModule):
+class ActionJEPA(BaseTask):
     """Frame encoder + action-conditioned predictor, trained by latent prediction.
 
     Args:
@@ -125,7 +127,7 @@ class ActionJEPA(ScheduledModule):
         probe_state: state key (e.g. ``position``) read out linearly from validation latents,
             logged as ``val/<key>_r2``; None or a missing key skips it.
         refit: None, or the keyword arguments of
-            :func:`~jepa_world.predictor_refit.refit_action_predictor` (``windows``, ``steps``,
+            :func:`~jepa_world.training.refit.refit_action_predictor` (``windows``, ``steps``,
             ``batch_size``, ``lr``, ...): when training ends, the predictor is refit on frozen
             latents of the training world, before the export; metrics go to the loggers as
             ``refit/...`` and the last checkpoint is saved again so that it matches the export.
@@ -173,13 +175,10 @@ class ActionJEPA(ScheduledModule):
             raise ValueError(f"target={target!r}: choose 'online' or 'ema'")
         if loss not in LOSSES:
             raise ValueError(f"loss={loss!r}: choose one of {LOSSES}")
-        if isinstance(action_dim, bool) or not isinstance(action_dim, int) or action_dim < 1:
-            raise ValueError(f"action_dim={action_dim!r} is out of range: allowed int >= 1")
+        check_int("action_dim", action_dim, 1)
         if frames < 2:
             raise ValueError(f"frames={frames} is out of range: ActionJEPA needs >= 2 frames")
-        if isinstance(rollout_steps, bool) or not isinstance(rollout_steps, int):
-            raise ValueError(f"rollout_steps={rollout_steps!r} must be an int")
-        if not 0 <= rollout_steps <= frames - 1:
+        if check_int("rollout_steps", rollout_steps, 0) > frames - 1:
             raise ValueError(
                 f"rollout_steps={rollout_steps} is out of range: allowed [0, frames - 1 = "
                 f"{frames - 1}]"
@@ -210,13 +209,10 @@ class ActionJEPA(ScheduledModule):
         if refit and refit.get("predictor_kwargs"):  # a bad override fails now, not after training
             with torch.random.fork_rng(devices=[]):  # without moving the RNG stage 1 starts from
                 refit_predictor(self.action_predictor.config, refit["predictor_kwargs"])
-        self.target_encoder = copy.deepcopy(self.encoder) if target == "ema" else None
-        if self.target_encoder is not None:
-            self.target_encoder.requires_grad_(False)
+        self.target_encoder = self.ema_target(self.encoder) if target == "ema" else None
         self.idm: InverseDynamics | None = None
         if idm_weight > 0:
             self.idm = InverseDynamics(latent_dim, action_dim, idm_hidden)
-        self._last_batch_time: float | None = None
         self._probe: dict[str, list[Tensor]] = {"z": [], "y": []}
 
     # ------------------------------------------------------------------ latents
@@ -237,7 +233,7 @@ class ActionJEPA(ScheduledModule):
                 "ActionJEPA needs batches with 'actions' (B, T, A): use a world with actions "
                 "(two_rooms, gym)"
             )
-        video = video_to_float(batch["video"])
+        video = to_float_video(batch["video"])
         actions = batch["actions"].to(video.dtype)
         b, t = video.shape[:2]
         a = self.hparams.action_dim
@@ -332,35 +328,9 @@ class ActionJEPA(ScheduledModule):
         return loss, terms, target
 
     # ------------------------------------------------------------------ training
-    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+    def training_loss(self, batch: dict[str, Any]) -> StepLoss:
         loss, terms, target = self.compute_loss(batch)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"non-finite training loss ({loss.item()}) at step {self.global_step}: training "
-                "stopped; the last good checkpoint is untouched"
-            )
-        self._log_step(len(batch["video"]), target, terms, loss)
-        return loss
-
-    def _log_step(self, size: int, target: Tensor, terms: dict[str, Tensor], loss: Tensor) -> None:
-        flat = target.detach().reshape(-1, target.shape[-1]).float()
-        std_min, std_mean = embedding_std(flat)
-        logs = {
-            "train/loss": loss.detach(),
-            **{f"train/{k}": v.detach() for k, v in terms.items()},
-            "train/target_std_min": std_min,
-            "train/target_std_mean": std_mean,
-            "train/momentum": torch.tensor(self._momentum()),
-        }
-        if self.global_step % max(1, self.hparams.rankme_every) == 0:
-            logs["train/rankme"] = rankme(flat)
-        now = time.perf_counter()
-        if self._last_batch_time is not None:
-            logs["train/clips_per_s"] = torch.tensor(size / (now - self._last_batch_time))
-        self._last_batch_time = now
-        self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=size)
-        self.log("loss", loss.detach(), prog_bar=True, on_step=True, logger=False, batch_size=size)
-        self.last_target_std = float(std_mean)
+        return StepLoss(loss, terms, target, len(batch["video"]))
 
     def on_train_end(self) -> None:
         """The refit stage (``refit``), after the last step and before the export."""
@@ -428,24 +398,12 @@ class ActionJEPA(ScheduledModule):
         if self.trainer.sanity_checking or not zs:
             return
         z, y = torch.cat(zs), torch.cat(ys)
-        half = len(z) // 2  # split by clip, never by frame of the same clip
-        if half < 2:
+        if len(z) < 4:  # the read-out needs two clips to fit on and two to score
             return
-        from jepa_world.callbacks import r2_score, ridge_fit_predict
+        from jepa_world.training.callbacks import heldout_r2
 
-        pred = ridge_fit_predict(
-            z[:half].flatten(0, 1).double(),
-            y[:half].flatten(0, 1).double(),
-            z[half:].flatten(0, 1).double(),
-        )
-        r2 = r2_score(pred, y[half:].flatten(0, 1).double())
+        r2 = heldout_r2(z, y)
         self.log(f"val/{self.hparams.probe_state}_r2", r2, rank_zero_only=True)
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._evaluate(batch, "test")
-
-    def predict_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
-        """Latents ``(B, T, D)`` of each clip (target encoder when there is one)."""
-        video = video_to_float(batch["video"])
-        encoder = self.target_encoder if self.target_encoder is not None else self.encoder
-        return encoder.embed(video)

@@ -8,8 +8,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-CLASS_KEY = "jepa_world_class"
+from jepa_world.training.base import CLASS_KEY
+from jepa_world.training.class_paths import check_class_paths
+
+__all__ = ["load_checkpoint", "module_from_checkpoint"]
+
 ALLOWED_PREFIX = "jepa_world."
+DEFAULT_CLASS = "jepa_world.training.JEPA"  # a checkpoint that records no class
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -27,16 +32,22 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 def module_from_checkpoint(path: str | Path) -> nn.Module:
-    """Rebuild the LightningModule a checkpoint came from and load its weights strictly."""
+    """Rebuild the LightningModule a checkpoint came from and load its weights strictly.
+
+    The class comes from the checkpoint's class record, else from the class path LightningCLI
+    stores with the hyper-parameters; a class path of a module that no longer exists fails with
+    one line naming its new home.
+    """
     checkpoint = load_checkpoint(path)
-    class_path = checkpoint.get(CLASS_KEY, "jepa_world.module.JEPA")
+    hparams = dict(checkpoint.get("hyper_parameters", {}))
+    hparams.pop("_instantiator", None)
+    stored = hparams.pop("_class_path", None)
+    class_path = checkpoint.get(CLASS_KEY) or stored or DEFAULT_CLASS
+    check_class_paths([p for p in (checkpoint.get(CLASS_KEY), stored) if p], where=str(path))
     if not class_path.startswith(ALLOWED_PREFIX):
         raise ValueError(f"{path}: refusing to build {class_path!r} (only jepa_world classes)")
     module_name, _, cls_name = class_path.rpartition(".")
     cls = getattr(importlib.import_module(module_name), cls_name)
-    hparams = dict(checkpoint.get("hyper_parameters", {}))
-    hparams.pop("_instantiator", None)
-    hparams.pop("_class_path", None)
     module = cls(**hparams)
     module.on_load_checkpoint(checkpoint)  # the module's own fix-ups (e.g. a refit predictor)
     module.load_state_dict(checkpoint["state_dict"], strict=True)

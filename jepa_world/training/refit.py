@@ -30,11 +30,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from jepa_world.checks import check_int, check_range
 from jepa_world.data.batch import to_tensors
 from jepa_world.data.seeds import SEED_RANGES
 from jepa_world.models import ActionPredictor, create_action_predictor
-from jepa_world.models.encoders import check_int
-from jepa_world.module import video_to_float, warmup_cosine
+from jepa_world.training.schedules import warmup_cosine
+from jepa_world.video import to_float_video
 
 __all__ = [
     "REFIT_KEYS",
@@ -125,7 +126,7 @@ def encode_windows(
         batch = to_tensors(world.generate(seeds[lo : lo + chunk]))
         if "actions" not in batch:
             raise ValueError(f"world {type(world).__name__} has no actions: nothing to refit on")
-        latent = module.encode(video_to_float(batch["video"].to(device)))
+        latent = module.encode(to_float_video(batch["video"], device))
         actions = batch["actions"].to(device)
         start = batch.get("state", {}).get("episode_start")
         if z is None:
@@ -275,8 +276,7 @@ def _check_arguments(**kwargs: Any) -> None:
         value = kwargs[name]
         if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
             raise ValueError(f"{name}={value!r} is out of range: allowed a number >= 0")
-    if kwargs["min_lr_ratio"] > 1:
-        raise ValueError(f"min_lr_ratio={kwargs['min_lr_ratio']!r} is out of range: allowed [0, 1]")
+    check_range("min_lr_ratio", kwargs["min_lr_ratio"], 0, 1)
     extra = kwargs["predictor_kwargs"]
     if extra is not None and not isinstance(extra, dict):
         raise TypeError(f"predictor_kwargs must be a mapping or None, got {type(extra).__name__}")

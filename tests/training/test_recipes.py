@@ -12,7 +12,8 @@ import pytest
 
 from jepa_world.cli import build_cli
 
-RECIPES = sorted(Path(__file__).parent.parent.joinpath("recipes").glob("*.yaml"))
+ROOT = Path(__file__).parents[2]
+RECIPES = sorted(ROOT.joinpath("recipes").glob("*.yaml"))
 SCALE_OUT = ["physics2d_gpu.yaml", "physics2d_ddp.yaml"]
 CPU_SIZE = [
     "--trainer.accelerator=cpu",
@@ -31,7 +32,7 @@ CPU_SIZE = [
     "--data.init_args.batch_size=2",
     "--data.init_args.val_clips=2",
     "--data.init_args.num_workers=0",
-    f"--trainer.callbacks.suite={Path(__file__).parent / 'tiny_suite.yaml'}",
+    f"--trainer.callbacks.suite={ROOT / 'tests' / 'tiny_suite.yaml'}",
 ]
 
 
@@ -53,7 +54,7 @@ def test_recipe_parses_and_builds(recipe, tmp_path):
 
 @pytest.mark.parametrize("recipe", SCALE_OUT)
 def test_scale_out_recipe_trains_two_steps_on_cpu(recipe, tmp_path):
-    path = Path(__file__).parent.parent / "recipes" / recipe
+    path = ROOT / "recipes" / recipe
     cli = build_cli(
         ["fit", f"--config={path}", f"--trainer.default_root_dir={tmp_path}", *CPU_SIZE]
     )
@@ -63,7 +64,7 @@ def test_scale_out_recipe_trains_two_steps_on_cpu(recipe, tmp_path):
 
 def test_ddp_two_cpu_processes_draw_different_clips(tmp_path):
     """The multi-node recipe with DDP (gloo) on 2 CPU processes: ranks see disjoint clips."""
-    recipe = Path(__file__).parent.parent / "recipes" / "physics2d_ddp.yaml"
+    recipe = ROOT / "recipes" / "physics2d_ddp.yaml"
     args = [
         sys.executable,
         "-m",
@@ -76,7 +77,7 @@ def test_ddp_two_cpu_processes_draw_different_clips(tmp_path):
         "--trainer.strategy=ddp",
         "--trainer.precision=32-true",
         "--trainer.max_steps=3",
-        "--trainer.callbacks+=jepa_world.callbacks.ClipLedger",
+        "--trainer.callbacks+=jepa_world.training.callbacks.ClipLedger",
     ]
     env = dict(os.environ, WANDB_MODE="disabled", OMP_NUM_THREADS="1")
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
@@ -92,7 +93,7 @@ def test_keypoint_recipe_trains_exports_and_probes(tmp_path):
     an encoder `load_encoder` reads, and ends with the probe suite's state and roll-out keys."""
     from jepa_world.hub import load_encoder
 
-    path = Path(__file__).parent.parent / "recipes" / "physics2d_keypoints.yaml"
+    path = ROOT / "recipes" / "physics2d_keypoints.yaml"
     tiny = [
         "--trainer.accelerator=cpu",
         "--trainer.enable_progress_bar=false",
@@ -108,7 +109,7 @@ def test_keypoint_recipe_trains_exports_and_probes(tmp_path):
         "--data.init_args.batch_size=2",
         "--data.init_args.val_clips=2",
         "--data.init_args.num_workers=0",
-        f"--trainer.callbacks.suite={Path(__file__).parent / 'tiny_suite.yaml'}",
+        f"--trainer.callbacks.suite={ROOT / 'tests' / 'tiny_suite.yaml'}",
     ]
     cli = build_cli(["fit", f"--config={path}", f"--trainer.default_root_dir={tmp_path}", *tiny])
     assert cli.trainer.global_step == 2

@@ -12,7 +12,7 @@ import torch
 from jepa_world.cli import build_cli, main
 from jepa_world.hub import load_encoder
 
-QUICKSTART = os.path.join(os.path.dirname(__file__), "..", "recipes", "quickstart.yaml")
+QUICKSTART = os.path.join(os.path.dirname(__file__), "..", "..", "recipes", "quickstart.yaml")
 
 
 def fit(tmp_path: Path, tiny_args, *extra: str, steps: int = 2):
@@ -31,7 +31,7 @@ def fit(tmp_path: Path, tiny_args, *extra: str, steps: int = 2):
 def trained(tmp_path_factory, tiny_args):
     """One tiny 2-step run shared by the tests that only read what a run wrote."""
     root = tmp_path_factory.mktemp("run")
-    cli = fit(root, tiny_args, "--trainer.callbacks+=jepa_world.callbacks.ClipLedger")
+    cli = fit(root, tiny_args, "--trainer.callbacks+=jepa_world.training.callbacks.ClipLedger")
     return root, cli
 
 
@@ -72,7 +72,7 @@ def test_malformed_probe_suite_fails_before_training(tmp_path, tiny_args):
 
 
 def test_probe_suite_needs_an_encoder_export_before_it(tmp_path, tiny_args):
-    from jepa_world.callbacks import EncoderExport, ProbeSuite
+    from jepa_world.training.callbacks import EncoderExport, ProbeSuite
 
     cli = build_cli(
         ["--config", QUICKSTART, *tiny_args, f"--trainer.default_root_dir={tmp_path}"], run=False
@@ -146,7 +146,7 @@ def test_non_finite_loss_stops_with_step_and_keeps_checkpoint(tmp_path, tiny_arg
     last = tmp_path / "checkpoints" / "last.ckpt"
     before = last.read_bytes()
 
-    import jepa_world.module as module
+    import jepa_world.training.video_jepa as module
 
     real = module.prediction_loss
 
@@ -173,7 +173,7 @@ def test_bad_value_is_named(tmp_path, tiny_args, capsys):
 
 def test_saved_config_names_classes(trained):
     saved = (trained[0] / "config.yaml").read_text()
-    assert "jepa_world.module.JEPA" in saved and "WorldDataModule" in saved
+    assert "jepa_world.training.JEPA" in saved and "WorldDataModule" in saved
 
 
 def test_clip_ledger_records_seeds(trained):

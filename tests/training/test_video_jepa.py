@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from jepa_world.module import JEPA
+from jepa_world.training import JEPA
 
 KEYPOINTS = {"embed_dim": 16, "keypoints": 4, "width": 8, "depth": 0}
 

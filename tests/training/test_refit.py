@@ -9,7 +9,7 @@ import torch
 
 from jepa_world.data.seeds import SEED_RANGES
 from jepa_world.data.stream import stream_seeds
-from jepa_world.predictor_refit import (
+from jepa_world.training.refit import (
     check_refit_kwargs,
     encode_windows,
     refit_action_predictor,

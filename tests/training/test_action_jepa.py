@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from jepa_world.action_module import ActionJEPA, masked_mean, transition_mask
 from jepa_world.cli import build_cli
 from jepa_world.hub import ACTION_PREDICTOR_NAME, load_world_model
+from jepa_world.training import ActionJEPA
+from jepa_world.training.action_jepa import masked_mean, transition_mask
 
-RECIPES = Path(__file__).parent.parent / "recipes"
+RECIPES = Path(__file__).parents[2] / "recipes"
 TINY_TWO_ROOMS = [
     "--trainer.accelerator=cpu",
     "--trainer.enable_progress_bar=false",
@@ -197,7 +198,7 @@ def test_non_finite_loss_names_the_step_and_keeps_the_checkpoint(trained, tmp_pa
     shutil.copytree(trained[0], root)
     last = root / "checkpoints" / "last.ckpt"
     before = last.read_bytes()
-    import jepa_world.action_module as action_module
+    import jepa_world.training.action_jepa as action_module
 
     real = action_module.vicreg_variance
     monkeypatch.setattr(action_module, "vicreg_variance", lambda *a, **k: real(*a, **k) * torch.nan)
