@@ -62,7 +62,7 @@ def tiny_action_jepa():
     """Factory of seeded tiny ActionJEPAs on 4-frame 65x65 Two Rooms clips (overrides by kwarg)."""
 
     def make(**overrides):
-        from jepa_world.action_module import ActionJEPA
+        from jepa_world.training import ActionJEPA
 
         torch.manual_seed(0)
         kwargs = {
