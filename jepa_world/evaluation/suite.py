@@ -40,6 +40,7 @@ __all__ = [
     "check_disjoint",
     "kind_module",
     "load_suite",
+    "parse_suite",
     "plain",
     "read_suite_yaml",
     "resolve_suite_path",

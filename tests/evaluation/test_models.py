@@ -64,9 +64,7 @@ def test_random_init_of_an_action_predictor(tiny_action_jepa, tmp_path):
     assert _equal(twin.encoder.encoder.state_dict(), encoder.state_dict())
     assert _equal(twin.action_predictor.state_dict(), action.state_dict())
     assert twin.predictor is None
-    with pytest.raises(
-        TypeError, match="random_init needs a model with an encoder and a pred"
-    ):
+    with pytest.raises(TypeError, match="random_init needs a model with an encoder and a pred"):
         random_init_world_model(model, 1, "predictor")
     with pytest.raises(ValueError, match="part='decoder'"):
         random_init_world_model(model, 1, "decoder")
