@@ -118,7 +118,7 @@ def probe(*, suite: str, model: str, out: str) -> None:
         model: exported model folder (config.json + safetensors, with a predictor).
         out: output folder for the report.
     """
-    from jepa_world.probing.command import probe as run_probe
+    from jepa_world.evaluation.command import probe as run_probe
 
     run_probe(suite, model, out)
 

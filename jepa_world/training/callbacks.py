@@ -77,8 +77,8 @@ def heldout_r2(features: torch.Tensor, labels: torch.Tensor, val_fraction: float
     read-out (its first ``val_fraction`` of them choose the ridge penalty), the second half scores
     it. Non-finite features (a diverged model) give NaN instead of an error.
     """
-    from jepa_world.probing.metrics import r2_score
-    from jepa_world.probing.ridge import fit_ridge
+    from jepa_world.evaluation.metrics import r2_score
+    from jepa_world.evaluation.ridge import fit_ridge
 
     if not torch.isfinite(features).all():
         return float("nan")
@@ -203,7 +203,7 @@ class ProbeSuite(Callback):
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if stage != "fit":
             return
-        from jepa_world.probing.command import check_suite
+        from jepa_world.evaluation import check_suite
 
         self._export(trainer)
         check_suite(self.suite)
@@ -211,17 +211,17 @@ class ProbeSuite(Callback):
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        from jepa_world.probing.command import run_any_suite
-        from jepa_world.probing.report import log_to_logger
+        from jepa_world.evaluation import run_suite
 
         out = run_dir(trainer) / self.dirname
         model = self._export(trainer).path
         rank_zero_print(trainer, f"probe suite {self.suite!r} on {model} ...")
-        self.report, table = run_any_suite(self.suite, model, out, log=print)
+        self.report = run_suite(model, self.suite, out, log=print)
+        table = self.report.table()
         print(table, flush=True)
         total = self.report["timing"]["total_s"]
         print(f"probe report: {out}/report.json, {out}/report.md ({total:.1f} s)", flush=True)
-        log_to_logger(trainer.loggers, self.report, out, step=trainer.global_step)
+        self.report.log_to(trainer.loggers, out, step=trainer.global_step)
 
 
 class ClipLedger(Callback):

@@ -65,7 +65,7 @@ def test_fit_ends_with_the_probe_suite_on_the_exported_model(trained, capsys):
 
 def test_malformed_probe_suite_fails_before_training(tmp_path, tiny_args):
     suite = tmp_path / "bad.yaml"
-    suite.write_text("name: bad\nprobes: {state: {not_a_key: 1}}\n")
+    suite.write_text("kind: physics\nname: bad\nprobes: {state: {not_a_key: 1}}\n")
     with pytest.raises(ValueError, match="not_a_key"):
         fit(tmp_path, tiny_args, f"--trainer.callbacks.suite={suite}")
     assert not (tmp_path / "checkpoints").exists()
