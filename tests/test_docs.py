@@ -64,6 +64,23 @@ def test_api_pages_name_modules() -> None:
     assert documented_modules(), "docs/api/*.md name no module in a '::: module' block"
 
 
+HISTORY = re.compile(
+    r"PROTOCOLS\.md|DESIGN\.md|(?i:\bsessions?\b|\bissues? #?\d)|\b20\d\d-\d\d-\d\d\b"
+)
+
+
+@pytest.mark.parametrize(
+    "page", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md"))
+)
+def test_pages_are_user_docs(page: str) -> None:
+    """Pages say what the software does: a few hundred lines at most, no dated diary, no
+    pointers to notes outside the repository."""
+    text = (ROOT / page).read_text()
+    assert len(text.encode()) < 25_000, f"{page}: {len(text.encode())} bytes; split it"
+    found = sorted({m.group(0) for m in HISTORY.finditer(text)})
+    assert not found, f"{page}: history or outside pointers {found}"
+
+
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
     """``mkdocs build --strict`` passes: no broken link or anchor, no page left out of the nav,
     no docstring mkdocstrings cannot render."""
