@@ -2,7 +2,8 @@
 
 Each check names the argument, the value and what is allowed, so a user error reads as one line.
 A value of the wrong type raises :class:`BadType`, which is both a ``TypeError`` (for Python
-callers) and a ``ValueError`` (for readers of YAML and JSON, where every bad value is a value error).
+callers) and a ``ValueError`` (for readers of YAML and JSON, where every bad value is a value
+error).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def check_interval(name: str, interval: Sequence[float], low: float, high: float
 def check_pair(
     name: str, pair: Any, low: float, high: float, ints: bool = False
 ) -> tuple[float, float]:
-    """A ``(min, max)`` pair of numbers (``ints``: of ints) inside ``[low, high]``, returned as a tuple."""
+    """A ``(min, max)`` pair of numbers (``ints``: of ints) inside ``[low, high]``, as a tuple."""
     kind = "ints" if ints else "numbers"
     if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
         raise ValueError(f"{name} must be a (min, max) pair of {kind} in [{low}, {high}]")

@@ -50,11 +50,17 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+"""Version of the export folder layout written to and checked in ``config.json``."""
 CONFIG_NAME = "config.json"
+"""File name of an export's architecture, input contract and metadata."""
 MODEL_NAME = "model.safetensors"
+"""File name of the frozen encoder's weights (the EMA target when there is one)."""
 CONTEXT_ENCODER_NAME = "context_encoder.safetensors"
+"""File name of the context encoder's weights, when it differs from the frozen one."""
 PREDICTOR_NAME = "predictor.safetensors"
+"""File name of the video predictor's weights."""
 ACTION_PREDICTOR_NAME = "action_predictor.safetensors"
+"""File name of the action predictor's weights."""
 
 
 # ----------------------------------------------------------------------------------- export

@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 PREDICTION_LOSSES = ("l1", "smooth_l1", "mse")
+"""Names of the prediction losses a recipe's ``loss`` key may take."""
 
 
 def prediction_loss(

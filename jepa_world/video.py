@@ -1,4 +1,4 @@
-"""The one conversion of video to float: uint8 in [0, 255] or float in [0, 1] -> float32 in [0, 1]."""
+"""The one conversion of video to float: uint8 in [0, 255] or float in [0, 1] -> float32."""
 
 from __future__ import annotations
 

@@ -32,7 +32,6 @@ from jepa_world.data.seeds import PROBE_SEED_START
 __all__ = [
     "KINDS",
     "MAX_SEED",
-    "PROBE_SEED_START",
     "SEED_BLOCK",
     "Section",
     "SeedRange",
@@ -55,6 +54,7 @@ KINDS: dict[str, str] = {
 SEED_BLOCK = 1_000_000
 """Seeds per block: the most clips one seed range may hold, and the spacing of per-item blocks."""
 MAX_SEED = 2**62
+"""Largest seed a suite's seed range may reach."""
 
 
 @dataclass(frozen=True)

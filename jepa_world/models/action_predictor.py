@@ -312,6 +312,7 @@ ACTION_PREDICTORS: dict[str, type[ActionPredictor]] = {
     "gru": GRUActionPredictor,
     "transformer": TransformerActionPredictor,
 }
+"""Action predictor classes by the kind name ``create_action_predictor`` takes."""
 
 
 def create_action_predictor(

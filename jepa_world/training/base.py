@@ -25,6 +25,7 @@ from jepa_world.video import to_float_video
 __all__ = ["CLASS_KEY", "BaseTask", "StepLoss"]
 
 CLASS_KEY = "jepa_world_class"  # checkpoint key: the class path of the task that wrote it
+"""Checkpoint key: the class path of the task that wrote it (read by ``jepa-world export``)."""
 
 
 @dataclass

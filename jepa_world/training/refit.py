@@ -261,6 +261,7 @@ _DEFAULTS: dict[str, Any] = {
     if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "log"
 }
 REFIT_KEYS = tuple(_DEFAULTS)  # what a recipe's `refit` may set
+"""The keys a recipe's ``refit`` mapping may set."""
 
 
 def _check_arguments(**kwargs: Any) -> None:

@@ -51,8 +51,11 @@ PALETTE = np.array(
 PALETTE.setflags(write=False)
 
 BACKGROUND: tuple[int, int, int] = (40, 40, 40)
+"""RGB of the empty scene."""
 PLATFORM_COLOUR: tuple[int, int, int] = (105, 105, 105)
+"""RGB of platforms (solid: balls bounce off them)."""
 OCCLUDER_COLOUR: tuple[int, int, int] = (175, 175, 175)
+"""RGB of occluders (drawn over balls, no physics)."""
 
 MAX_BALLS = 4
 MAX_RECTS = 8  # platforms or occluders per clip

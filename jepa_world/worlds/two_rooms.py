@@ -56,15 +56,23 @@ __all__ = [
 ]
 
 SIZE = 65
+"""Side of the square observation, in pixels."""
 BORDER = 5
 ARENA_LOW = float(BORDER)  # the agent's x and y stay in [ARENA_LOW, ARENA_HIGH]
+"""Lowest x and y the agent's centre can take (inside the border wall)."""
 ARENA_HIGH = float(SIZE - BORDER)
+"""Highest x and y the agent's centre can take (inside the border wall)."""
 WALL_HALF = 1  # inner wall = columns wall_x - 1 .. wall_x + 1
 DOOR_HALF = 4  # door = rows door_y - 4 .. door_y + 4
+"""Half height of the door: it spans rows ``door_y - DOOR_HALF .. door_y + DOOR_HALF``."""
 SIGMA = 1.3
+"""Standard deviation of the agent's Gaussian dot, in pixels."""
 ACTION_BOUND = 2.45
+"""Bound of each action component, px per step: the env's action space is ``[-bound, bound]^2``."""
 WALL_X_LIMITS = (12, 52)  # both rooms keep room for a 2-sigma margin on each side
+"""Range of the inner wall's x, leaving both rooms room for a 2-sigma margin."""
 DOOR_Y_LIMITS = (BORDER + DOOR_HALF, SIZE - 1 - BORDER - DOOR_HALF)  # door rows inside the arena
+"""Range of the door's centre row, so the whole door lies inside the arena."""
 START_MARGIN = 1.0  # px between a walk's start and any wall
 MOUTH = 4.0  # px from the wall's centre line to the door mouths a routed walk steers through
 

@@ -24,6 +24,7 @@ from jepa_world.video import to_float_video
 __all__ = ["BASELINES", "aggregate_seeds", "pixel_tokens"]
 
 BASELINES = ("random_init", "pixels", "copy_last", "constant_velocity", "mean")
+"""The physics suite's baselines, in report-table order."""
 
 
 def pixel_tokens(video: np.ndarray | Tensor, size: int, tubelet: int) -> Tensor:

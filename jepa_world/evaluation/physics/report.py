@@ -24,11 +24,13 @@ __all__ = [
 ]
 
 TABLE_COLUMNS = ("random_init", "pixels", "copy_last", "constant_velocity", "mean")
+"""Columns of the physics report table beside the model."""
 PLOTS = {
     "rollout": "rollout_error.png",
     "voe_surprise": "voe_surprise.png",
     "voe_accuracy": "voe_accuracy.png",
 }
+"""The physics report's plots: name -> file name."""
 _SUFFIXES = ("_ci_low", "_ci_high", "_std", "_min", "_max")
 
 

@@ -32,11 +32,7 @@ __all__ = [
     "AUROC_SCORES",
     "CLIP_SCORES",
     "CONTEXT_MODES",
-    "OPEN_VIEW_KINDS",
     "PROBES",
-    "PROBE_SEED_START",
-    "PROPERTIES",
-    "SEED_BLOCK",
     "TOKEN_REDUCTIONS",
     "BaselineSpec",
     "PhysicsSpec",
@@ -48,10 +44,15 @@ __all__ = [
 ]
 
 PROBES = ("state", "rollout", "voe")
+"""The probes a physics suite may run, in report order."""
 CLIP_SCORES = ("sum", "mean")
+"""Additive clip scores for VoE relative accuracy (matched quadruplets need additivity)."""
 AUROC_SCORES = ("sum", "mean", "max", "peak")
+"""Single-clip scores the VoE AUROC may use."""
 TOKEN_REDUCTIONS = ("mean", "topk")
+"""How a frame's surprise is reduced over tokens."""
 CONTEXT_MODES = ("auto", "fixed", "growing")
+"""How VoE forecasts are made: fixed windows, a growing context, or chosen from the model."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ from jepa_world.worlds.intuitive.permanence import PERMANENCE
 from jepa_world.worlds.intuitive.solidity import SOLIDITY
 
 PROPERTIES = ("permanence", "continuity", "solidity", "gravity", "colour")
+"""The physical properties with a matched-quadruplet design, in report order."""
 OPEN_VIEW_KINDS = ("teleport", "vanish", "colour_flip")
+"""The open-view violations (a visible event, no occluder) with a pair design."""
 _OPEN_SALT = 100  # seed-stream offset of open-view kinds (quadruplets use their property index)
 
 QUADRUPLETS: dict[str, QuadrupletDesign] = {
