@@ -162,8 +162,8 @@ class MultiModePlanner:
         found = self.planner.search(model, z0, z_goal, self.initial_means(executed, modes))
         chosen = int(found.best.argmin())
         plans = self.planner.executed_plans(found)
-        if modes > 1:
-            plans = self._spread(plans, found.best, chosen)
+        if modes > 1:  # restarts write into the plans: a copy outside inference mode
+            plans = self._spread(plans.clone(), found.best, chosen)
         self._modes = plans
         plan = plans[chosen]
         return PlanResult(action=plan[0].clone(), plan=plan.clone(), cost=float(found.best[chosen]))

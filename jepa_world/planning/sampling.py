@@ -219,7 +219,9 @@ class PlannerConfig:
     @property
     def bounded(self) -> bool:
         """Whether the bounds (and hence the action size) are known."""
-        return self.low is not None and _action_dim(self.low, self.high, self.action_dim) is not None
+        return (
+            self.low is not None and _action_dim(self.low, self.high, self.action_dim) is not None
+        )
 
 
 @dataclass
@@ -325,11 +327,12 @@ class SamplingPlanner:
     def _refit(self, actions: Tensor, costs: Tensor, elites: int) -> tuple[Tensor, Tensor]:
         raise NotImplementedError
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def search(self, model: LatentModel, z0: Tensor, z_goal: Tensor, means: Tensor) -> Search:
         """Refit ``M`` means ``(M, H, A)`` side by side for ``iterations`` rounds, each with
         ``samples // M`` samples and ``elites // M`` elites of its own, all rolled out in one
-        batch from ``z0`` ``(1, ...)``."""
+        batch from ``z0`` ``(1, ...)``. Runs in inference mode (no autograd bookkeeping on any
+        op of the roll-outs); what it returns are inference tensors, read-only outside it."""
         cfg = self.config
         modes = means.shape[0]
         per_mode, elites = cfg.samples // modes, cfg.elites // modes

@@ -36,7 +36,6 @@ class Additive:
         return z0[:, None, :] + actions.cumsum(dim=1)
 
 
-
 class Spy(Additive):
     """Records every action sequence the planner asks the model to roll out."""
 

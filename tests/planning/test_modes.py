@@ -8,6 +8,7 @@ import torch
 import jepa_world.planning as P
 from planning.analytic import Additive, Spy, assert_close, make
 
+
 class Walled(Additive):
     """z' = z + a, except that a move across x = 2 with |y| < 3 stops at the wall: from the
     origin, the goal (4, 0) lies behind a wall 6 long, a local minimum for a distance cost."""
@@ -87,7 +88,12 @@ def test_modes_that_meet_restart_from_a_heading():
 
 def test_mode_patience_adds_the_modes_once_the_agent_stalls():
     planner = make(
-        "mppi", horizon=4, samples=24, iterations=1, elites=8, modes=P.ModeConfig(4, patience=3),
+        "mppi",
+        horizon=4,
+        samples=24,
+        iterations=1,
+        elites=8,
+        modes=P.ModeConfig(4, patience=3),
         seed=0,
     )
     model, goal = Additive(), torch.tensor([[5.0, 0.0]])

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 import jepa_world.planning as P
-
 from planning.analytic import CLASSIC, Additive, Spy, assert_close, make  # noqa: F401
 
 
@@ -282,7 +281,9 @@ def test_one_mpc_loop_drives_a_gym_env_within_its_action_space():
         "mppi", horizon=6, samples=32, iterations=2, elites=4, init_std=0.3, cost_steps="sum",
         seed=0,
     )  # fmt: skip
-    policy = P.MPCPolicy(planner, Additive(), np.array([2.0, -1.0], np.float32), 1, env.action_space)
+    policy = P.MPCPolicy(
+        planner, Additive(), np.array([2.0, -1.0], np.float32), 1, env.action_space
+    )
     assert policy.planner.high.tolist() == [0.5, 0.5]
     obs = env.position.copy()
     trace = P.run_mpc(env, policy, obs, {"position": obs}, steps=8, keep_observations=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from jepa_world.evaluation.models import load_model
+
 from jepa_world.planning.costs import distance
 from jepa_world.planning.mpc import MPCPolicy, action_bounds, run_mpc
 from jepa_world.planning.registry import create_planner
@@ -49,7 +49,9 @@ def run_gym_planning(
     env = recorder._env  # the env and rendering of the training clips
     low, high = action_bounds(env.action_space)
     if config is None:
-        config = PlannerConfig(horizon=8, samples=64, iterations=3, elites=8, init_std=0.5 * max(high))
+        config = PlannerConfig(
+            horizon=8, samples=64, iterations=3, elites=8, init_std=0.5 * max(high)
+        )
     plan = create_planner(planner, config).with_bounds(low, high)
     plan.reset(seed)
     try:
@@ -58,7 +60,13 @@ def run_gym_planning(
         obs, info = env.reset(seed=seed)
         policy = MPCPolicy(plan, model, goal_frame, 1, env.action_space)
         trace = run_mpc(
-            env, policy, obs, info, steps, observe=lambda _: recorder._frame(), keep_observations=True
+            env,
+            policy,
+            obs,
+            info,
+            steps,
+            observe=lambda _: recorder._frame(),
+            keep_observations=True,
         )
         with torch.no_grad():
             z = model.encode(torch.from_numpy(np.stack(trace.observations)))

@@ -12,11 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from jepa_world.evaluation.report import Report, format_number
+
 from jepa_world.evaluation.planning.episodes import METRIC_KEYS
 from jepa_world.evaluation.planning.plots import plot_episodes, plot_success_vs_budget
 from jepa_world.evaluation.planning.spec import BASELINE_NAMES
 from jepa_world.evaluation.planning.two_rooms import EpisodeResult
-from jepa_world.evaluation.report import Report, format_number
 
 __all__ = ["PLOTS", "PlanningReport"]
 
@@ -92,7 +93,10 @@ class PlanningReport(Report):
                 PLOTS["episodes"],
                 lambda path: plot_episodes(shown, path, max_episodes=len(shown), title=title),
             )
-        drawn["budget"] = (PLOTS["budget"], lambda path: plot_success_vs_budget(self._budget(), path))
+        drawn["budget"] = (
+            PLOTS["budget"],
+            lambda path: plot_success_vs_budget(self._budget(), path),
+        )
         return drawn
 
     def _budget(self) -> Mapping[str, Sequence[Mapping[str, Any]]]:
@@ -105,5 +109,7 @@ class PlanningReport(Report):
         point = {"samples": cfg["samples"], "iterations": cfg["iterations"]}
         rows = {"model": [point | _planning_only(self["metrics"], "")]}
         if "baselines/true_dynamics/planning/success_rate" in self["metrics"]:
-            rows["true_dynamics"] = [point | _planning_only(self["metrics"], "baselines/true_dynamics/")]
+            rows["true_dynamics"] = [
+                point | _planning_only(self["metrics"], "baselines/true_dynamics/")
+            ]
         return rows

@@ -13,6 +13,8 @@ from dataclasses import asdict
 from typing import Any
 
 from jepa_world.evaluation.models import load_model, random_init_world_model
+from jepa_world.evaluation.report import Log, quiet
+
 from jepa_world.evaluation.planning.episodes import (
     budget_config,
     run_episodes,
@@ -21,7 +23,6 @@ from jepa_world.evaluation.planning.episodes import (
 from jepa_world.evaluation.planning.report import PlanningReport
 from jepa_world.evaluation.planning.spec import PlanningSpec
 from jepa_world.evaluation.planning.two_rooms import STRICT_SUCCESS_PX, SUCCESS_PX, EpisodeResult
-from jepa_world.evaluation.report import Log, quiet
 from jepa_world.planning.adaptation import AdaptingModel
 from jepa_world.planning.protocols import LatentModel
 from jepa_world.planning.sampling import PlannerConfig
@@ -113,7 +114,9 @@ def _protocol(spec: PlanningSpec) -> dict[str, Any]:
     }
 
 
-def run(model_dir_or_model: Any, spec: PlanningSpec, out: Any = None, log: Log | None = None) -> PlanningReport:
+def run(
+    model_dir_or_model: Any, spec: PlanningSpec, out: Any = None, log: Log | None = None
+) -> PlanningReport:
     """Run a parsed planning suite on a model and its baselines; return the report (the caller
     writes it).
 

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from jepa_world.checks import check_int
 from jepa_world.evaluation.suite import Section
+
+from jepa_world.checks import check_int
 from jepa_world.planning.adaptation import AdaptConfig
 from jepa_world.planning.modes import ModeConfig
 from jepa_world.planning.registry import PLANNERS, Planner, create_planner

@@ -158,7 +158,9 @@ class RandomActions:
         return self._rng.uniform(self.low, self.high, self.action_dim).astype(np.float32)
 
 
-def episode_controller(model_or_policy: LatentModel | Policy | str, env: Any) -> LatentModel | Policy:
+def episode_controller(
+    model_or_policy: LatentModel | Policy | str, env: Any
+) -> LatentModel | Policy:
     """The model or policy for the episode ``env`` was just reset to (baselines by name)."""
     if isinstance(model_or_policy, str):
         if model_or_policy not in BASELINES:

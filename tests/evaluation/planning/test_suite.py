@@ -8,8 +8,6 @@ import json
 import pytest
 import torch
 import yaml
-
-from jepa_world.probing import planning as P
 from jepa_world.probing.planning_suite import (
     BASELINE_NAMES,
     PLOTS,
@@ -19,6 +17,8 @@ from jepa_world.probing.planning_suite import (
     random_init_world_model,
     run_planning_suite,
 )
+
+from jepa_world.probing import planning as P
 
 pytest.importorskip("gymnasium")
 
