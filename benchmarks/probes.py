@@ -3,7 +3,7 @@
 Usage: ``python benchmarks/probes.py [MODEL_DIR] [--suite probes/physics.yaml] [--threads 2]``
 (without MODEL_DIR: a random-init model with the quickstart recipe's architecture).
 Prints the time of each stage (data, model, pixel and random-init baselines) and, as the last
-line, one JSON dict. The budget (issue 5): the physics suite on the quickstart model in <= 5 min
+line, one JSON dict. The budget: the physics suite on the quickstart model in <= 5 min
 on 2 CPU cores, baselines included. The process is set up as the ``jepa-world`` command sets it
 (subnormal floats flushed, large allocations kept on glibc's heap; ``JEPA_WORLD_KEEP_DENORMALS=1``
 and ``JEPA_WORLD_SYSTEM_MALLOC=1`` opt out).
@@ -38,7 +38,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from jepa_world.cli import flush_denormal_floats, keep_large_allocations_on_the_heap
-    from jepa_world.probing import run_suite
+    from jepa_world.evaluation import run_suite
 
     flushed = flush_denormal_floats()
     heap = keep_large_allocations_on_the_heap()

@@ -53,7 +53,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from jepa_world.probing.model import load_probe_model
+    from jepa_world.evaluation.physics.model import load_probe_model
     from jepa_world.worlds import create_world
 
     with tempfile.TemporaryDirectory() as tmp:

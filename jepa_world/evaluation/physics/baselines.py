@@ -1,8 +1,8 @@
-"""Baselines that every probe number stands beside (PROTOCOLS.md sections 2-3).
+"""Baselines that every probe number stands beside (docs/protocols.md).
 
-- ``random_init``: the same architecture with fresh weights (:func:`~jepa_world.probing.model.
-  random_init_like`), one model per seed; reported as the mean over seeds with ``_std``, ``_min``
-  and ``_max`` companions.
+- ``random_init``: the same architecture with fresh weights
+  (:func:`~jepa_world.evaluation.physics.model.random_init_like`), one model per seed; reported as
+  the mean over seeds with ``_std``, ``_min`` and ``_max`` companions.
 - ``pixels``: raw frames as features (:func:`pixel_tokens`: area-downsampled to ``size`` x
   ``size``, one "token" per pixel whose channels are the tubelet's frames) for the state probe;
   pixel novelty (a copy-last-frame predictor in pixel space) for VoE.
@@ -19,7 +19,7 @@ import numpy as np
 import torch.nn.functional as F
 from torch import Tensor
 
-from jepa_world.probing.model import as_float_video
+from jepa_world.video import to_float_video
 
 __all__ = ["BASELINES", "aggregate_seeds", "pixel_tokens"]
 
@@ -28,7 +28,7 @@ BASELINES = ("random_init", "pixels", "copy_last", "constant_velocity", "mean")
 
 def pixel_tokens(video: np.ndarray | Tensor, size: int, tubelet: int) -> Tensor:
     """Raw-pixel "tokens" ``(B, T', size*size, C*tubelet)`` in [0, 1], area-downsampled."""
-    x = as_float_video(video)
+    x = to_float_video(video)
     b, t, c, h, w = x.shape
     steps = t // tubelet
     if steps < 1:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from jepa_world.probing.surprise import (
+from jepa_world.evaluation.physics.voe import (
     SurpriseSettings,
     SurpriseTrace,
     clip_scores,
@@ -97,7 +97,7 @@ def intuitive():
 
 @pytest.mark.parametrize("reduction", ["mean", "topk"])
 def test_pixel_novelty_ties_exactly_on_every_matched_quadruplet(intuitive, reduction):
-    from jepa_world.probing.suite import PROPERTIES
+    from jepa_world.evaluation.physics.spec import PROPERTIES
 
     seeds = np.arange(3_010_000_000, 3_010_000_006)
     settings = SurpriseSettings(context_steps=2, token_reduction=reduction)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jepa_world.probing.report import PLOTS, log_to_logger, markdown_table, write_report
+from jepa_world.evaluation.physics.report import PLOTS, PhysicsReport
 
 REPORT = {
     "suite": "toy",
@@ -56,7 +56,7 @@ REPORT = {
 
 
 def test_markdown_table_rows_and_cells():
-    table = markdown_table(REPORT)
+    table = PhysicsReport(REPORT).table()
     lines = table.splitlines()
     assert lines[0].startswith("| metric | model | random_init | pixels | copy_last")
     row = next(line for line in lines if line.startswith("| state/position_r2 "))
@@ -67,7 +67,7 @@ def test_markdown_table_rows_and_cells():
 
 
 def test_write_report_files_and_plots(tmp_path):
-    paths = write_report(REPORT, tmp_path)
+    paths = PhysicsReport(REPORT).write(tmp_path)
     for name, filename in PLOTS.items():
         assert paths[name] == tmp_path / filename
         assert (tmp_path / filename).read_bytes()[:4] == b"\x89PNG"
@@ -87,10 +87,14 @@ class FakeLogger:
         self.images.append((key, images))
 
 
-def test_log_to_logger(tmp_path):
-    write_report(REPORT, tmp_path)
+def test_log_to_loggers(tmp_path):
+    report = PhysicsReport(REPORT)
+    report.write(tmp_path)
     logger = FakeLogger()
-    log_to_logger([logger, None], REPORT, out=tmp_path)
+    report.log_to([logger, None], out=tmp_path)
     assert logger.metrics["probe/state/position_r2"] == 0.9
     assert {key for key, _ in logger.images} == {f"probe/{Path(f).stem}" for f in PLOTS.values()}
-    log_to_logger(None, REPORT)  # no logger: nothing happens
+    report.log_to(None)  # no logger: nothing happens
+    other = FakeLogger()
+    report.log_to(other)  # the folder it was written to holds the plots
+    assert len(other.images) == len(PLOTS)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from jepa_world.probing.clips import BallClips, make_ball_clips, step_labels
-from jepa_world.probing.state import mean_state_baseline, run_state_probe
+from jepa_world.evaluation.physics.clips import BallClips, make_ball_clips, step_labels
+from jepa_world.evaluation.physics.state import mean_state_baseline, run_state_probe
 
 
 def _linear_clips(n: int, frames: int, seed: int) -> BallClips:
@@ -55,7 +55,7 @@ def test_state_probe_reads_state_that_is_there():
 
 
 def test_state_probe_on_physics2d_pixels_runs_and_needs_all_splits():
-    from jepa_world.probing.baselines import pixel_tokens
+    from jepa_world.evaluation.physics.baselines import pixel_tokens
 
     def encode(video):
         return pixel_tokens(video, 8, 2)

@@ -37,10 +37,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from jepa_world.probing.clips import BallClips, step_labels
-from jepa_world.probing.metrics import bootstrap_ci
-from jepa_world.probing.model import ProbeModel
-from jepa_world.probing.ridge import RidgeReadout
+from jepa_world.evaluation.metrics import bootstrap_ci
+from jepa_world.evaluation.physics.clips import BallClips, step_labels
+from jepa_world.evaluation.physics.model import ProbeModel
+from jepa_world.evaluation.ridge import RidgeReadout
 
 __all__ = [
     "RolloutResult",

@@ -7,8 +7,8 @@ import json
 import pytest
 import yaml
 
-from jepa_world.probing.report import PLOTS
-from jepa_world.probing.suite import PROPERTIES
+from jepa_world.evaluation.physics.report import PLOTS
+from jepa_world.evaluation.physics.spec import PROPERTIES
 
 HORIZONS = (1, 2, 4)
 S = 3_000_000_000
@@ -17,6 +17,7 @@ TINY_VOE_WORLD = {"frames": 24, "distractors": [0, 1]}
 
 def tiny_suite() -> dict:
     return {
+        "kind": "physics",
         "name": "tiny",
         "batch_size": 16,
         "bootstrap": {"resamples": 20, "seed": 0},
@@ -60,7 +61,7 @@ BASELINE_KEYS = {
 
 @pytest.fixture(scope="module")
 def run(tiny_model_dir, tmp_path_factory):
-    from jepa_world.probing.command import probe
+    from jepa_world.evaluation.command import probe
 
     root = tmp_path_factory.mktemp("suite")
     suite_path = root / "tiny.yaml"
@@ -102,7 +103,8 @@ def test_report_files_and_plots(run):
 
 
 def test_malformed_suite_fails_before_any_work(tiny_model_dir, monkeypatch):
-    from jepa_world.probing import runner
+    from jepa_world.evaluation import run_suite
+    from jepa_world.evaluation.physics import runner
 
     def forbidden(*args, **kwargs):
         raise AssertionError("work started before the suite was validated")
@@ -111,11 +113,12 @@ def test_malformed_suite_fails_before_any_work(tiny_model_dir, monkeypatch):
     suite = tiny_suite()
     suite["probes"]["voe"]["properties"] = ["permanence", "telekinesis"]
     with pytest.raises(ValueError, match="probes.voe.properties"):
-        runner.run_suite(tiny_model_dir, suite)
+        run_suite(tiny_model_dir, suite)
 
 
 def test_bad_world_params_fail_before_clips_are_made(tiny_model_dir, monkeypatch):
-    from jepa_world.probing import runner
+    from jepa_world.evaluation import run_suite
+    from jepa_world.evaluation.physics import runner
 
     def forbidden(*args, **kwargs):
         raise AssertionError("clips generated before the worlds were checked")
@@ -124,20 +127,20 @@ def test_bad_world_params_fail_before_clips_are_made(tiny_model_dir, monkeypatch
     suite = tiny_suite()
     suite["probes"]["voe"]["world_params"] = {**TINY_VOE_WORLD, "occluder_width": [9.0, 99.0]}
     with pytest.raises(ValueError, match="probes.voe.world_params"):
-        runner.run_suite(tiny_model_dir, suite)
+        run_suite(tiny_model_dir, suite)
     suite = tiny_suite()
     suite["probes"]["state"]["world_params"] = {"size": 32}
     with pytest.raises(ValueError, match="probes.state.world_params.size=32 differs"):
-        runner.run_suite(tiny_model_dir, suite)
+        run_suite(tiny_model_dir, suite)
     suite = tiny_suite()
     suite["probes"]["rollout"]["chunk"] = 3  # 2 context steps + 3 > the 4-step window
     with pytest.raises(ValueError, match=r"probes.rollout.window=2 \+ chunk=3 must fit"):
-        runner.run_suite(tiny_model_dir, suite)
+        run_suite(tiny_model_dir, suite)
 
 
 @pytest.fixture(scope="module")
 def causal_report(tiny_causal_dir):
-    from jepa_world.probing import run_suite
+    from jepa_world.evaluation import run_suite
 
     return run_suite(tiny_causal_dir, tiny_suite())
 
@@ -154,14 +157,14 @@ def test_causal_models_get_a_growing_context_and_their_forecast_span(causal_repo
 
 
 def test_growing_context_needs_an_encoder_that_keeps_time_steps_apart(tiny_model_dir, run):
-    from jepa_world.probing import runner
+    from jepa_world.evaluation import run_suite
 
     report = json.loads((run / "report.json").read_text())
     assert report["protocol"]["voe"]["context"] == "fixed"  # auto, for a window-objective ViT
     suite = tiny_suite()
     suite["probes"]["voe"]["context"] = "growing"
     with pytest.raises(ValueError, match="probes.voe.context='growing' needs an encoder"):
-        runner.run_suite(tiny_model_dir, suite)
+        run_suite(tiny_model_dir, suite)
     suite["probes"]["voe"]["context"] = "sliding"
     with pytest.raises(ValueError, match="probes.voe.context"):
-        runner.run_suite(tiny_model_dir, suite)
+        run_suite(tiny_model_dir, suite)

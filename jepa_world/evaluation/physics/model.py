@@ -13,9 +13,7 @@ saw tokens in training.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,18 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["ProbeModel", "as_float_video", "load_probe_model", "random_init_like", "tile_windows"]
+from jepa_world.evaluation.models import load_model, random_init_world_model, unwrap_encoder
+from jepa_world.video import to_float_video
 
-
-def as_float_video(video: np.ndarray | Tensor, device: torch.device | str = "cpu") -> Tensor:
-    """uint8 (or float in [0, 1]) video -> float32 tensor in [0, 1] on ``device``."""
-    if isinstance(video, np.ndarray):
-        video = torch.from_numpy(np.ascontiguousarray(video))
-    if video.dtype == torch.uint8:
-        return video.to(device).float().div_(255.0)
-    if not video.is_floating_point():
-        raise TypeError(f"video must be uint8 or float in [0, 1], got {video.dtype}")
-    return video.to(device=device, dtype=torch.float32)
+__all__ = ["ProbeModel", "load_probe_model", "random_init_like", "tile_windows"]
 
 
 def tile_windows(steps: int, window: int) -> list[tuple[int, int]]:
@@ -53,12 +43,6 @@ def tile_windows(steps: int, window: int) -> list[tuple[int, int]]:
     if covered < steps:
         tiles.append((steps - window, covered))
     return tiles
-
-
-def _unwrap(encoder: nn.Module) -> nn.Module:
-    """The plain VideoEncoder inside a hub.FrozenEncoder (or the encoder itself)."""
-    inner = getattr(encoder, "encoder", None)
-    return inner if isinstance(inner, nn.Module) and hasattr(inner, "forward_features") else encoder
 
 
 @dataclass
@@ -84,8 +68,8 @@ class ProbeModel:
     forecast_span: int | None = None
 
     def __post_init__(self) -> None:
-        self.encoder = _unwrap(self.encoder).eval()
-        self.context_encoder = _unwrap(self.context_encoder).eval()
+        self.encoder = unwrap_encoder(self.encoder).eval()
+        self.context_encoder = unwrap_encoder(self.context_encoder).eval()
         self.predictor = self.predictor.eval()
         self.tubelet = int(self.encoder.tubelet_size)
         self.grid_hw = (int(self.encoder.grid[1]), int(self.encoder.grid[2]))
@@ -113,7 +97,7 @@ class ProbeModel:
     @torch.inference_mode()
     def targets(self, video: np.ndarray | Tensor) -> Tensor:
         """Layer-normed target-encoder tokens ``(B, T', N, D)`` (float32, CPU), windowed."""
-        x = as_float_video(video, self.device)
+        x = to_float_video(video, self.device)
         steps = x.shape[1] // self.tubelet
         x = x[:, : steps * self.tubelet]
         parts = []
@@ -131,7 +115,7 @@ class ProbeModel:
 
         Returns ``(B, len(starts), W, N, D)``: each window encoded on its own, as in training.
         """
-        x = as_float_video(video, self.device)
+        x = to_float_video(video, self.device)
         w, tub = self.window_steps, self.tubelet
         steps = x.shape[1] // tub
         if max(starts) + w > steps or min(starts) < 0:
@@ -149,7 +133,7 @@ class ProbeModel:
         Returns predictions ``(B, W - C, N, D)`` for the steps after the ``C`` context steps and
         the layer-normed targets ``(B, W, N, D)`` of the whole window (both float32, CPU).
         """
-        x = as_float_video(windows, self.device)
+        x = to_float_video(windows, self.device)
         w = x.shape[1] // self.tubelet
         c = context_steps
         if not 1 <= c < w:
@@ -185,7 +169,7 @@ class ProbeModel:
                 f"{self.name}: next-step forecasts over a growing context need an encoder whose "
                 "tokens do not mix time steps; this one attends across time"
             )
-        x = as_float_video(video, self.device)
+        x = to_float_video(video, self.device)
         tub, w = self.tubelet, self.window_steps
         steps = x.shape[1] // tub
         x = x[:, : steps * tub]
@@ -224,7 +208,7 @@ class ProbeModel:
     ) -> Tensor:
         """Encode the context frames, roll the predictor ``steps`` steps: ``(B, steps, N, D)``,
         ``chunk`` steps per predictor call (see ``Predictor.rollout``)."""
-        x = as_float_video(context_video, self.device)
+        x = to_float_video(context_video, self.device)
         context = self.context_encoder.forward_features(x)
         out = self.predictor.rollout(context, steps, self.grid_hw, window=window, chunk=chunk)
         return out.float().cpu()
@@ -261,41 +245,28 @@ def load_probe_model(model: Any, context_steps: int | None = None) -> ProbeModel
     """A :class:`ProbeModel` from an export folder, a ``hub.WorldModel`` or a ProbeModel."""
     if isinstance(model, ProbeModel):
         return model
-    if isinstance(model, (str, Path)):
-        from jepa_world.hub import CONFIG_NAME, load_world_model
-
-        path = Path(model)
-        world_model = load_world_model(path)
-        config = json.loads((path / CONFIG_NAME).read_text(encoding="utf-8"))
-        config["path"] = str(path)
-        name = path.name
-    elif hasattr(model, "encoder") and hasattr(model, "predictor"):
-        world_model = model
-        config = {
-            "encoder": dict(_unwrap(model.encoder).config),
-            "predictor": dict(model.predictor.config),
-        }
-        config.update(getattr(model, "config", None) or {})
-        name = "model"
-    else:
+    loaded = load_model(model)
+    world_model = loaded.model
+    parts = (getattr(world_model, name, None) for name in ("encoder", "predictor"))
+    if any(part is None for part in parts):
         raise TypeError(
             "model must be an export folder path, a jepa_world.hub.WorldModel or a ProbeModel, "
             f"got {type(model).__name__}"
         )
-    encoder = _unwrap(world_model.encoder)
+    encoder = unwrap_encoder(world_model.encoder)
     window = int(encoder.frames) // int(encoder.tubelet_size)
     if context_steps is None:
-        context_steps, source = _context_steps_from(config, window)
+        context_steps, source = _context_steps_from(loaded.config, window)
     else:
         source = "suite"
-    objective, span = _objective_from(config)
+    objective, span = _objective_from(loaded.config)
     return ProbeModel(
         encoder=world_model.encoder,
         context_encoder=getattr(world_model, "context_encoder", None) or world_model.encoder,
         predictor=world_model.predictor,
-        config=config,
+        config=loaded.config,
         context_steps=context_steps,
-        name=name,
+        name=loaded.name,
         notes={"context_steps_source": source},
         objective=objective,
         forecast_span=span,
@@ -303,28 +274,16 @@ def load_probe_model(model: Any, context_steps: int | None = None) -> ProbeModel
 
 
 def random_init_like(model: ProbeModel, seed: int) -> ProbeModel:
-    """Same architecture, fresh weights from ``torch.manual_seed(seed)``.
-
-    At initialisation an EMA target encoder equals the context encoder, so one random encoder
-    plays both roles. The global torch RNG state is restored afterwards.
-    """
-    from jepa_world.models import create_encoder, create_predictor
-
-    state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(seed)
-        encoder = create_encoder(**model.encoder.config)
-        predictor = create_predictor(**model.predictor.config)
-    finally:
-        torch.random.set_rng_state(state)
-    device = model.device
-    encoder.to(device).requires_grad_(False)
-    predictor.to(device).requires_grad_(False)
+    """Same architecture, fresh weights from ``torch.manual_seed(seed)`` (see
+    :func:`~jepa_world.evaluation.models.random_init_world_model`); one random encoder plays both
+    target and context encoder."""
+    twin = random_init_world_model(model, seed, "predictor", device=model.device)
+    encoder = unwrap_encoder(twin.encoder)
     return ProbeModel(
         encoder=encoder,
         context_encoder=encoder,
-        predictor=predictor,
-        config={"encoder": encoder.config, "predictor": predictor.config, "seed": seed},
+        predictor=twin.predictor,
+        config={"encoder": encoder.config, "predictor": twin.predictor.config, "seed": seed},
         context_steps=model.context_steps,
         name=f"random_init[{seed}]",
         objective=model.objective,

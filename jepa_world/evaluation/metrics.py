@@ -1,4 +1,5 @@
-"""Pure metric functions of the probe suites: accuracies, AUROC, R^2 and their intervals.
+"""Pure metric functions of the evaluation suites and training probes: accuracies, AUROC, R^2
+and their intervals.
 
 Everything here is a plain function of numpy arrays (no model, no torch), so each one can be
 checked against values computed by hand. Ties are scored 0.5 everywhere: a score that cannot tell

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from jepa_world.probing.model import load_probe_model, random_init_like, tile_windows
+from jepa_world.evaluation.physics.model import load_probe_model, random_init_like, tile_windows
 
 
 def test_tile_windows():

@@ -1,47 +1,48 @@
-"""``run_suite``: validate a suite, run its probes on a model and every baseline, build the report.
+"""``run``: run a physics suite's probes on a model and every baseline, and build the report.
 
-Order of work: parse the suite (malformed suites fail here), load the model, build every world
-the suite names (bad world parameters fail here), and only then generate clips and run models.
+Order of work: the suite is parsed first (by ``load_suite``: malformed suites fail there), then
+the model is loaded, every world the suite names is built (bad world parameters fail here), and
+only then are clips generated and models run.
 Each probe's clips are generated once and shared by the model and all baselines.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from jepa_world.probing.baselines import aggregate_seeds, pixel_tokens
-from jepa_world.probing.clips import make_ball_clips
-from jepa_world.probing.metrics import wilson_interval
-from jepa_world.probing.model import ProbeModel, load_probe_model, random_init_like
-from jepa_world.probing.rollout import rollout_baselines, rollout_steps, run_rollout_probe
-from jepa_world.probing.state import mean_state_baseline, run_state_probe
-from jepa_world.probing.suite import Suite, load_suite
-from jepa_world.probing.surprise import (
+from jepa_world.evaluation.metrics import wilson_interval
+from jepa_world.evaluation.physics.baselines import aggregate_seeds, pixel_tokens
+from jepa_world.evaluation.physics.clips import make_ball_clips
+from jepa_world.evaluation.physics.model import ProbeModel, load_probe_model, random_init_like
+from jepa_world.evaluation.physics.report import PhysicsReport
+from jepa_world.evaluation.physics.rollout import (
+    rollout_baselines,
+    rollout_steps,
+    run_rollout_probe,
+)
+from jepa_world.evaluation.physics.spec import PhysicsSpec
+from jepa_world.evaluation.physics.state import mean_state_baseline, run_state_probe
+from jepa_world.evaluation.physics.voe import (
     SurpriseSettings,
     model_surprise,
     pair_metrics,
     pixel_surprise,
     quad_metrics,
 )
+from jepa_world.evaluation.report import Log, quiet
 
-__all__ = ["run_suite"]
-
-Log = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    return None
+__all__ = ["run"]
 
 
 class _Run:
     """State of one suite run: the model, its random-init twins, metrics and curves."""
 
-    def __init__(self, model: ProbeModel, suite: Suite, log: Log) -> None:
+    def __init__(self, model: ProbeModel, suite: PhysicsSpec, log: Log) -> None:
         self.model, self.suite, self.log = model, suite, log
         self.randoms = [random_init_like(model, s) for s in suite.baselines.random_init_seeds]
         self.metrics: dict[str, float] = {}
@@ -420,7 +421,7 @@ def _strip(metrics: Mapping[str, float], prefix: str) -> dict[str, float]:
 
 
 def _shape(trace, q: int, members: int):
-    from jepa_world.probing.surprise import SurpriseTrace
+    from jepa_world.evaluation.physics.voe import SurpriseTrace
 
     values = trace.values.reshape(q, members, -1)
     return SurpriseTrace(values, trace.valid, trace.step_frames)
@@ -464,59 +465,52 @@ def _example(trace, pix, data: Mapping[str, Any], q: int, four: int, tub: int) -
     }
 
 
-def run_suite(
+def run(
     model: Any,
-    suite: str | Path | Mapping[str, Any] | Suite,
+    spec: PhysicsSpec,
     out: str | Path | None = None,
     log: Log | None = None,
-) -> dict[str, Any]:
-    """Run a probe suite on a model and return the report (written to ``out`` when given).
+) -> PhysicsReport:
+    """Run a parsed physics suite on a model and every baseline; return the report.
 
     ``model``: an export folder (``jepa-world export`` / the ``encoder`` folder of a run), a
-    loaded ``jepa_world.hub.WorldModel`` or a :class:`ProbeModel`. ``suite``: a YAML path, a shipped
-    suite name (``physics``) or a mapping. ``log`` receives progress lines.
+    loaded ``jepa_world.hub.WorldModel`` or a :class:`ProbeModel`. ``log`` receives progress
+    lines. ``out`` is where the caller writes the report (:func:`jepa_world.evaluation.run_suite`
+    writes it); nothing is written here.
     """
-    log = log or _quiet
+    log = log or quiet
     start = time.perf_counter()
-    parsed = load_suite(suite)
     probe_model = load_probe_model(model)
-    run = _Run(probe_model, parsed, log)
+    run = _Run(probe_model, spec, log)
     worlds = run.preflight()
-    log(f"[probe] suite {parsed.name!r}: {', '.join(parsed.probes)} on {probe_model.name}")
-    if parsed.state is not None:
+    log(f"[probe] suite {spec.name!r}: {', '.join(spec.probes)} on {probe_model.name}")
+    if spec.state is not None:
         log("[probe] state ...")
         run.run_state(worlds)
-    if parsed.rollout is not None:
+    if spec.rollout is not None:
         log("[probe] roll-out ...")
         run.run_rollout(worlds)
-    if parsed.voe is not None:
+    if spec.voe is not None:
         log("[probe] violation of expectation ...")
         run.run_voe(worlds)
     run.put("baselines/random_init", aggregate_seeds(run.random_runs))
     run.timing["total_s"] = time.perf_counter() - start
-    report = {
-        "suite": parsed.name,
-        "metrics": dict(sorted(run.metrics.items())),
-        "protocol": {
-            "suite": parsed.source,
-            "random_init_seeds": list(parsed.baselines.random_init_seeds),
-            "bootstrap_resamples": parsed.bootstrap_resamples,
-            "bootstrap_seed": parsed.bootstrap_seed,
+    return PhysicsReport(
+        suite=spec.name,
+        metrics=dict(sorted(run.metrics.items())),
+        protocol={
+            "suite": spec.source,
+            "random_init_seeds": list(spec.baselines.random_init_seeds),
+            "bootstrap_resamples": spec.bootstrap_resamples,
+            "bootstrap_seed": spec.bootstrap_seed,
             "model_context_steps": probe_model.context_steps,
             "model_context_steps_source": probe_model.notes.get("context_steps_source"),
             "tubelet_size": probe_model.tubelet,
             "window_steps": probe_model.window_steps,
             **run.protocol,
         },
-        "model": {"name": probe_model.name, "config": probe_model.config},
-        "curves": run.curves,
-        "timing": run.timing,
-        "notes": run.notes,
-    }
-    if out is not None:
-        from jepa_world.probing.report import write_report
-
-        report["out"] = str(out)
-        write_report(report, out)
-        log(f"[probe] wrote {out}")
-    return report
+        model={"name": probe_model.name, "config": probe_model.config},
+        curves=run.curves,
+        timing=run.timing,
+        notes=run.notes,
+    )

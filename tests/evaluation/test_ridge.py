@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from jepa_world.probing.metrics import r2_score
-from jepa_world.probing.ridge import fit_ridge
+from jepa_world.evaluation.metrics import r2_score
+from jepa_world.evaluation.ridge import fit_ridge
 
 
 def _splits(x: np.ndarray, y: np.ndarray, n_train: int, n_val: int):

@@ -1,4 +1,4 @@
-"""Suite validation: the shipped suite loads; malformed suites fail with the key's name."""
+"""The physics suite schema: the shipped suite loads; malformed suites fail naming the key."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ import copy
 import pytest
 import yaml
 
-from jepa_world.probing.suite import (
-    PROBE_SEED_START,
-    PROPERTIES,
-    SEED_BLOCK,
-    load_suite,
-    parse_suite,
-    resolve_suite_path,
-)
+from jepa_world.evaluation.physics.spec import PROBE_SEED_START, PROPERTIES, SEED_BLOCK, parse
+from jepa_world.evaluation.suite import load_suite, resolve_suite_path
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +18,7 @@ def physics() -> dict:
 
 def test_shipped_physics_suite_is_valid(physics):
     suite = load_suite("probes/physics.yaml")
+    assert suite.kind == "physics" and suite.name == "physics"
     assert suite.probes == ("state", "rollout", "voe")
     assert suite.voe.properties == PROPERTIES
     assert suite.rollout.horizons == (1, 2, 4, 8, 16)
@@ -73,7 +68,7 @@ def _broken(physics: dict, path: str, value=None, delete: bool = False) -> dict:
 )
 def test_malformed_suites_name_the_key(physics, path, value, delete, message):
     with pytest.raises(ValueError, match=message):
-        parse_suite(_broken(physics, path, value, delete))
+        load_suite(_broken(physics, path, value, delete))
 
 
 def test_a_key_written_twice_is_rejected_with_its_name_and_line(physics, tmp_path):
@@ -92,22 +87,24 @@ def test_overlapping_seed_ranges_are_rejected(physics):
     start = physics["probes"]["state"]["train"]["seed_start"]
     data = _broken(physics, "probes.state.test.seed_start", start + 10)
     with pytest.raises(ValueError, match="seed ranges overlap: .*probes.state"):
-        parse_suite(data)
+        load_suite(data)
 
 
 def test_rollout_needs_the_state_probe(physics):
     data = _broken(physics, "probes.state", None, delete=True)
     with pytest.raises(ValueError, match="probes.rollout needs probes.state"):
-        parse_suite(data)
+        load_suite(data)
 
 
 def test_missing_probes_and_files():
     with pytest.raises(ValueError, match="missing key probes"):
-        parse_suite({"name": "x"})
+        parse({"name": "x"})
     with pytest.raises(ValueError, match="at least one probe"):
-        parse_suite({"probes": {}})
+        parse({"probes": {}})
     with pytest.raises(FileNotFoundError, match="no_such_suite"):
         load_suite("no_such_suite.yaml")
+    with pytest.raises(ValueError, match="missing key probes"):
+        load_suite({"kind": "physics", "name": "x"})
 
 
 def test_probe_seed_start_matches_the_data_package():
@@ -116,13 +113,7 @@ def test_probe_seed_start_matches_the_data_package():
     assert PROBE_SEED_START == data_start
 
 
-def test_probing_does_not_import_lightning():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, jepa_world.probing.runner, jepa_world.probing.report; "
-        "print('lightning' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def test_the_suite_records_its_kind_and_keys_as_written(physics):
+    suite = load_suite(physics)
+    assert suite.spec.source == physics
+    assert list(suite.spec.source)[0] == "kind"

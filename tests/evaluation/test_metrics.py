@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jepa_world.probing.metrics import (
+from jepa_world.evaluation.metrics import (
     auroc,
     bootstrap_ci,
     pairwise_accuracy,

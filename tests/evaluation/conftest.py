@@ -1,4 +1,4 @@
-"""A tiny exported world model shared by the probing tests.
+"""Tiny exported world models shared by the evaluation tests.
 
 64 px (the intuitive world's continuity design needs the room) with 16 px patches, 8 frames,
 depth 1: a 4 x 4 x 4 token grid of 32 dims, so every forward pass takes milliseconds.
@@ -58,14 +58,14 @@ def tiny_causal_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_causal_model(tiny_causal_dir):
-    from jepa_world.probing.model import load_probe_model
+    from jepa_world.evaluation.physics.model import load_probe_model
 
     return load_probe_model(tiny_causal_dir)
 
 
 @pytest.fixture(scope="session")
 def tiny_probe_model(tiny_model_dir):
-    from jepa_world.probing.model import load_probe_model
+    from jepa_world.evaluation.physics.model import load_probe_model
 
     return load_probe_model(tiny_model_dir)
 

@@ -1,27 +1,26 @@
-"""Probe report: ``report.json`` (flat metrics + protocol), ``report.md`` (one table), PNG plots.
-
-The JSON is the source of truth; the table and the plots are drawn from it, so a report can be
-re-rendered later without re-running a model. matplotlib is imported only when plotting (Agg).
+"""The physics suite's report: one table of every metric (model against each baseline, with
+intervals) and three plots (roll-out error against horizon, surprise over time, relative accuracy
+per property), drawn from the report's own ``metrics`` and ``curves`` so that a report can be
+re-rendered later without re-running a model.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from jepa_world.evaluation.report import Report, format_number, pyplot
+from jepa_world.worlds.intuitive import PROPERTIES
 
 __all__ = [
     "PLOTS",
     "TABLE_COLUMNS",
-    "log_to_logger",
-    "markdown_table",
+    "PhysicsReport",
     "plot_accuracy",
     "plot_rollout",
     "plot_surprise",
-    "write_report",
 ]
 
 TABLE_COLUMNS = ("random_init", "pixels", "copy_last", "constant_velocity", "mean")
@@ -31,14 +30,6 @@ PLOTS = {
     "voe_accuracy": "voe_accuracy.png",
 }
 _SUFFIXES = ("_ci_low", "_ci_high", "_std", "_min", "_max")
-
-
-def _fmt(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if abs(value) >= 100:
-        return f"{value:.1f}"
-    return f"{value:.3f}"
 
 
 def _row_keys(metrics: Mapping[str, float]) -> list[str]:
@@ -60,95 +51,76 @@ def _row_keys(metrics: Mapping[str, float]) -> list[str]:
     return sorted(keys, key=sort_key)
 
 
-def markdown_table(report: Mapping[str, Any]) -> str:
-    """One table: each metric of the model against every baseline, with intervals.
-
-    Model cells carry their 95 % interval ``[low, high]``; random-init cells are ``mean ± std``
-    over seeds; "—" marks a baseline that does not apply to the metric.
-    """
-    metrics = report["metrics"]
-    head = "| metric | model | " + " | ".join(TABLE_COLUMNS) + " |"
-    lines = [head, "|" + " --- |" * (2 + len(TABLE_COLUMNS))]
-    for key in _row_keys(metrics):
-        cells = [_cell(metrics, key)]
-        for name in TABLE_COLUMNS:
-            cells.append(_cell(metrics, f"baselines/{name}/{key}", spread=name == "random_init"))
-        lines.append(f"| {key} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def _cell(metrics: Mapping[str, float], key: str, spread: bool = False) -> str:
     if key not in metrics:
         return "—"
-    text = _fmt(metrics[key])
+    text = format_number(metrics[key])
     if spread and f"{key}_std" in metrics:
-        return f"{text} ± {_fmt(metrics[key + '_std'])}"
+        return f"{text} ± {format_number(metrics[key + '_std'])}"
     if f"{key}_ci_low" in metrics:
-        return f"{text} [{_fmt(metrics[key + '_ci_low'])}, {_fmt(metrics[key + '_ci_high'])}]"
+        low, high = metrics[key + "_ci_low"], metrics[key + "_ci_high"]
+        return f"{text} [{format_number(low)}, {format_number(high)}]"
     return text
 
 
-def _protocol_lines(report: Mapping[str, Any]) -> list[str]:
-    protocol = report.get("protocol", {})
-    lines = [
-        f"Suite `{report.get('suite')}` on `{report.get('model', {}).get('name')}`; "
-        f"random-init seeds {protocol.get('random_init_seeds')}; intervals 95 % "
-        f"({protocol.get('bootstrap_resamples')} bootstrap resamples or Wilson).",
-    ]
-    for probe in ("state", "rollout", "voe"):
-        if probe in protocol:
-            p = protocol[probe]
-            seeds = p.get("seeds")
-            lines.append(f"- {probe}: world params {p.get('world_params')}; seeds {seeds}.")
-    timing = report.get("timing", {})
-    if "total_s" in timing:
-        lines.append(f"- wall time {timing['total_s']:.1f} s.")
-    return lines
+class PhysicsReport(Report):
+    """Report of a physics suite: ``suite``, ``metrics``, ``protocol``, ``model``, ``curves``,
+    ``timing`` and ``notes``.
 
+    Table: each metric of the model against every baseline. Model cells carry their 95 %
+    interval ``[low, high]``; random-init cells are ``mean ± std`` over seeds; "—" marks a
+    baseline that does not apply to the metric.
+    """
 
-def write_report(report: Mapping[str, Any], out: str | os.PathLike) -> dict[str, Path]:
-    """Write report.json, report.md and the plots into ``out``; return the paths by name."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "report.json", "md": out / "report.md"}
-    paths["json"].write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
-    text = [f"# Probe report: {report.get('suite')}", "", *_protocol_lines(report), ""]
-    text += [markdown_table(report), ""]
-    curves = report.get("curves", {})
-    for name, filename in PLOTS.items():
-        drawn = {
-            "rollout": lambda p: plot_rollout(curves["rollout"], p),
-            "voe_surprise": lambda p: plot_surprise(curves["voe_example"], p),
-            "voe_accuracy": lambda p: plot_accuracy(report["metrics"], p),
-        }
-        needs = "rollout" if name == "rollout" else "voe_example"
-        if needs in curves:
-            paths[name] = drawn[name](out / filename)
-            text.append(f"![{name}]({filename})")
-    paths["md"].write_text("\n".join(text) + "\n")
-    return paths
+    title = "Probe report"
 
+    def columns(self) -> list[str]:
+        return ["model", *TABLE_COLUMNS]
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+    def rows(self) -> list[tuple[str, list[str]]]:
+        metrics = self["metrics"]
+        rows = []
+        for key in _row_keys(metrics):
+            cells = [_cell(metrics, key)]
+            for name in TABLE_COLUMNS:
+                cells.append(
+                    _cell(metrics, f"baselines/{name}/{key}", spread=name == "random_init")
+                )
+            rows.append((key, cells))
+        return rows
 
+    def summary_lines(self) -> list[str]:
+        protocol = self.get("protocol", {})
+        lines = [
+            f"Suite `{self.get('suite')}` on `{self.get('model', {}).get('name')}`; "
+            f"random-init seeds {protocol.get('random_init_seeds')}; intervals 95 % "
+            f"({protocol.get('bootstrap_resamples')} bootstrap resamples or Wilson).",
+        ]
+        for probe in ("state", "rollout", "voe"):
+            if probe in protocol:
+                params, seeds = protocol[probe].get("world_params"), protocol[probe].get("seeds")
+                lines.append(f"- {probe}: world params {params}; seeds {seeds}.")
+        timing = self.get("timing", {})
+        if "total_s" in timing:
+            lines.append(f"- wall time {timing['total_s']:.1f} s.")
+        return lines
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    def plots(self) -> dict[str, tuple[str, Callable[[Path], Path]]]:
+        curves = self.get("curves", {})
+        drawn: dict[str, tuple[str, Callable[[Path], Path]]] = {}
+        if "rollout" in curves:
+            drawn["rollout"] = (PLOTS["rollout"], lambda p: plot_rollout(curves["rollout"], p))
+        if "voe_example" in curves:
+            examples = curves["voe_example"]
+            drawn["voe_surprise"] = (PLOTS["voe_surprise"], lambda p: plot_surprise(examples, p))
+            metrics = self["metrics"]
+            drawn["voe_accuracy"] = (PLOTS["voe_accuracy"], lambda p: plot_accuracy(metrics, p))
+        return drawn
 
 
 def plot_rollout(curves: Mapping[str, Any], path: str | os.PathLike) -> Path:
     """Roll-out error against horizon: position px and latent L1, model against baselines."""
-    plt = _pyplot()
+    plt = pyplot()
     ks = curves["horizons"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     pos = curves["position_px"]
@@ -181,7 +153,7 @@ def plot_rollout(curves: Mapping[str, Any], path: str | os.PathLike) -> Path:
 
 def plot_surprise(examples: Mapping[str, Any], path: str | os.PathLike) -> Path:
     """Per-step surprise of one quadruplet per property (model and pixel novelty)."""
-    plt = _pyplot()
+    plt = pyplot()
     props = list(examples)
     fig, axes = plt.subplots(2, len(props), figsize=(3.2 * len(props), 5.5), squeeze=False)
     labels = ("A possible", "B possible", "C impossible", "D impossible")
@@ -213,8 +185,7 @@ def plot_surprise(examples: Mapping[str, Any], path: str | os.PathLike) -> Path:
 
 def plot_accuracy(metrics: Mapping[str, float], path: str | os.PathLike) -> Path:
     """Relative accuracy per property, with random-init (mean ± std) and pixel bands."""
-    plt = _pyplot()
-    from jepa_world.probing.suite import PROPERTIES
+    plt = pyplot()
 
     found = {
         k.split("/")[1]
@@ -261,33 +232,3 @@ def plot_accuracy(metrics: Mapping[str, float], path: str | os.PathLike) -> Path
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
-
-
-def _loggers(logger: Any) -> Iterable[Any]:
-    if logger is None:
-        return []
-    if isinstance(logger, (list, tuple)):
-        return [lg for lg in logger if lg is not None]
-    return [logger]
-
-
-def log_to_logger(
-    logger: Any, report: Mapping[str, Any], out: str | os.PathLike | None = None, step=None
-) -> None:
-    """Log the report's metrics (and, with ``out``, its PNG plots) to Lightning logger(s).
-
-    Accepts one logger, a list (``trainer.loggers``) or None (nothing happens). Images go to
-    loggers with ``log_image`` (e.g. ``WandbLogger``); ``out`` defaults to the folder the report
-    was written to by ``run_suite``.
-    """
-    out = out if out is not None else report.get("out")
-    metrics = {
-        f"probe/{k}": float(v)
-        for k, v in report["metrics"].items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
-    for lg in _loggers(logger):
-        lg.log_metrics(metrics, step=step)
-        if out is not None and hasattr(lg, "log_image"):
-            for path in sorted(Path(out).glob("*.png")):
-                lg.log_image(key=f"probe/{path.stem}", images=[str(path)])

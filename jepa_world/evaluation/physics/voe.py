@@ -1,4 +1,4 @@
-"""Violation-of-expectation surprise (PROTOCOLS.md section 2) and its metrics.
+"""Violation-of-expectation surprise (docs/protocols.md) and its metrics.
 
 Model surprise, ``context="fixed"``. A clip of T' time steps is cut into windows of the model's
 training length W (stride ``stride`` steps; by default W - C, so that each step is forecast
@@ -39,14 +39,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from jepa_world.probing.metrics import (
+from jepa_world.evaluation.metrics import (
     auroc,
     bootstrap_ci,
     pairwise_outcomes,
     quad_outcomes,
     wilson_interval,
 )
-from jepa_world.probing.model import ProbeModel
+from jepa_world.evaluation.physics.model import ProbeModel
 
 __all__ = [
     "SurpriseSettings",

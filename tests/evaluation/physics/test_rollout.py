@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jepa_world.probing.clips import BallClips, make_ball_clips
-from jepa_world.probing.rollout import (
+from jepa_world.evaluation.physics.clips import BallClips, make_ball_clips
+from jepa_world.evaluation.physics.rollout import (
     rollout_baselines,
     rollout_steps,
     run_rollout_probe,
     truth_slots,
 )
-from jepa_world.probing.state import run_state_probe
+from jepa_world.evaluation.physics.state import run_state_probe
 
 
 def test_position_baselines_by_hand():

@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from jepa_world.probing.clips import BallClips, step_labels
-from jepa_world.probing.metrics import bootstrap_ci, r2_score
-from jepa_world.probing.ridge import RidgeReadout, fit_ridge
+from jepa_world.evaluation.metrics import bootstrap_ci, r2_score
+from jepa_world.evaluation.physics.clips import BallClips, step_labels
+from jepa_world.evaluation.ridge import RidgeReadout, fit_ridge
 
 __all__ = [
     "StateProbeResult",
