@@ -166,7 +166,7 @@ def summarize_episodes(results: Sequence[EpisodeResult]) -> dict[str, float | in
     are means; ``ms_per_plan`` is the mean over all plans of all episodes; ``steps_to_success`` is
     the median first step within 4.5 px over successful episodes, ``None`` when none succeeded.
     """
-    from jepa_world.probing.metrics import wilson_interval
+    from jepa_world.evaluation.metrics import wilson_interval
 
     if not results:
         raise ValueError("results must hold at least one episode")

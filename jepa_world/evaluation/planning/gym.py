@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from jepa_world.evaluation.models import load_model
 
+from jepa_world.evaluation.models import load_model
 from jepa_world.planning.costs import distance
 from jepa_world.planning.mpc import MPCPolicy, action_bounds, run_mpc
 from jepa_world.planning.registry import create_planner

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jepa_world.evaluation.report import pyplot
 
 from jepa_world.evaluation.planning.two_rooms import SUCCESS_PX, EpisodeResult
+from jepa_world.evaluation.report import pyplot
 
 __all__ = ["plot_episodes", "plot_success_vs_budget"]
 

@@ -12,12 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from jepa_world.evaluation.report import Report, format_number
-
 from jepa_world.evaluation.planning.episodes import METRIC_KEYS
 from jepa_world.evaluation.planning.plots import plot_episodes, plot_success_vs_budget
 from jepa_world.evaluation.planning.spec import BASELINE_NAMES
 from jepa_world.evaluation.planning.two_rooms import EpisodeResult
+from jepa_world.evaluation.report import Report, format_number
 
 __all__ = ["PLOTS", "PlanningReport"]
 

@@ -13,8 +13,6 @@ from dataclasses import asdict
 from typing import Any
 
 from jepa_world.evaluation.models import load_model, random_init_world_model
-from jepa_world.evaluation.report import Log, quiet
-
 from jepa_world.evaluation.planning.episodes import (
     budget_config,
     run_episodes,
@@ -23,6 +21,7 @@ from jepa_world.evaluation.planning.episodes import (
 from jepa_world.evaluation.planning.report import PlanningReport
 from jepa_world.evaluation.planning.spec import PlanningSpec
 from jepa_world.evaluation.planning.two_rooms import STRICT_SUCCESS_PX, SUCCESS_PX, EpisodeResult
+from jepa_world.evaluation.report import Log, quiet
 from jepa_world.planning.adaptation import AdaptingModel
 from jepa_world.planning.protocols import LatentModel
 from jepa_world.planning.sampling import PlannerConfig

@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from jepa_world.evaluation.suite import Section
-
 from jepa_world.checks import check_int
+from jepa_world.evaluation.suite import Section
 from jepa_world.planning.adaptation import AdaptConfig
 from jepa_world.planning.modes import ModeConfig
 from jepa_world.planning.registry import PLANNERS, Planner, create_planner
@@ -139,7 +138,8 @@ def parse(data: Mapping[str, Any], source: str = "<dict>") -> PlanningSpec:
         raise ValueError("missing key planning: a planning suite needs a 'planning' section")
     sec = top.section("planning", _SECTION_KEYS)
     episodes = sec.int("episodes", 200, 1)
-    workers = _cpus() if sec.get("workers") is None else sec.int("workers", 1, 1)
+    explicit_null = "workers" in sec.data and sec.data["workers"] is None
+    workers = _cpus() if explicit_null else sec.int("workers", 1, 1)  # absent: 1; null: all
     replan_every = sec.int("replan_every", 1, 1)
     planner, config, modes = _planner(sec)
     if replan_every > config.horizon:  # type: ignore[operator]
