@@ -9,8 +9,10 @@ with one torch thread.
 ``--baseline DIR`` also times another checkout of jepa_world (for instance the code before a
 change: ``git worktree add /tmp/old <commit>``) on the same episodes, alternating the two
 ``--rounds`` times so that load on a shared machine hits both alike, and reports the median
-ms per plan of each and their ratio (new / old; below 1 is faster). Results (final distances)
-are compared too: they must match. For a CPU without AVX-512, set
+ms per plan of each and the median of the rounds' ratios (new / old; below 1 is faster). Wall
+time per plan is what the suite reports; CPU time per step (this process's, plans and adaptation included) is less
+sensitive to other work on the machine. Results (final distances) are compared too: they must
+match. For a CPU without AVX-512, set
 ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2``. A model of
 the recipe's architecture with random weights times the same as a trained one.
 
@@ -43,10 +45,9 @@ def _shipped_planner(no_adapt: bool) -> tuple[Any, Any, Any, int, dict]:
         spec = load_suite("two_rooms").spec
         planner = spec.build_planner()
     except ImportError:  # a checkout from before them: the probing package
+        from jepa_world.probing import planning as P
         from jepa_world.probing.adaptation import AdaptingModel
         from jepa_world.probing.planning_suite import load_planning_suite
-
-        from jepa_world.probing import planning as P
 
         spec = load_planning_suite("two_rooms")
         planner, run_episodes = P.create_planner(spec.planner, spec.planner_config), P.run_episodes
@@ -59,6 +60,8 @@ def _shipped_planner(no_adapt: bool) -> tuple[Any, Any, Any, int, dict]:
 
 def measure(model_dir: str | None, steps: int, episodes: int, no_adapt: bool) -> dict[str, Any]:
     """ms per plan (and final distances) of this checkout, in this process."""
+    import time
+
     import torch
 
     torch.set_num_threads(1)
@@ -70,9 +73,12 @@ def measure(model_dir: str | None, steps: int, episodes: int, no_adapt: bool) ->
         runs = {"model": wrap(load_world_model(model_dir)), **runs}
     out: dict[str, Any] = {}
     for name, who in runs.items():
+        cpu = time.process_time()
         results = run_episodes(who, episodes, seed, planner, max_steps=steps, env_kwargs=env)
+        cpu = time.process_time() - cpu
         plans = sum(r.plans for r in results)
         out[f"{name}_ms_per_plan"] = sum(r.ms_per_plan * r.plans for r in results) / plans
+        out[f"{name}_cpu_ms_per_step"] = 1000.0 * cpu / (episodes * steps)
         out[f"{name}_final_px"] = [r.final_distance for r in results]
     return out
 
@@ -109,14 +115,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["adapt"] = not args.no_adapt
     result["cpu_capability"] = os.environ.get("ATEN_CPU_CAPABILITY", "default")
     for who in ("model", "true_dynamics"):
-        key = f"{who}_ms_per_plan"
-        if key not in samples["new"][0]:
+        if f"{who}_ms_per_plan" not in samples["new"][0]:
             continue
+        for key in (f"{who}_ms_per_plan", f"{who}_cpu_ms_per_step"):
+            for name in trees:
+                result[f"{name}_{key}"] = round(statistics.median(s[key] for s in samples[name]), 2)
+            if "old" in trees:  # each round's new against the old run next to it
+                pairs = zip(samples["new"], samples["old"], strict=True)
+                ratio = statistics.median(new[key] / old[key] for new, old in pairs)
+                result[f"{key}_new_vs_old"] = round(ratio, 3)
         for name in trees:
-            result[f"{name}_{key}"] = round(statistics.median(s[key] for s in samples[name]), 2)
-            print(f"{name} {who}: {result[f'{name}_{key}']:.1f} ms per plan (median)")
+            print(
+                f"{name} {who}: {result[f'{name}_{who}_ms_per_plan']:.1f} ms per plan, "
+                f"{result[f'{name}_{who}_cpu_ms_per_step']:.1f} CPU ms per step (medians)"
+            )
         if "old" in trees:
-            result[f"{who}_new_vs_old"] = round(result[f"new_{key}"] / result[f"old_{key}"], 3)
             same = samples["new"][0][f"{who}_final_px"] == samples["old"][0][f"{who}_final_px"]
             result[f"{who}_same_results"] = same
     print(json.dumps(result))

@@ -140,6 +140,7 @@ def test_suite_file_round_trip_and_errors(tmp_path):
     path = tmp_path / "suite.yaml"
     path.write_text(yaml.safe_dump(TINY))
     assert load_suite(path).episodes == 2
+    assert load_suite(path).workers == 1  # absent: one process; null: one per CPU core
     with pytest.raises(ValueError, match="missing key planning"):
         parse({"name": "x"})
     with pytest.raises(FileNotFoundError, match="neither a file nor a shipped suite"):
