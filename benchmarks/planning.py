@@ -10,9 +10,9 @@ with one torch thread.
 change: ``git worktree add /tmp/old <commit>``) on the same episodes, alternating the two
 ``--rounds`` times so that load on a shared machine hits both alike, and reports the median
 ms per plan of each and the median of the rounds' ratios (new / old; below 1 is faster). Wall
-time per plan is what the suite reports; CPU time per step (this process's, plans and adaptation included) is less
-sensitive to other work on the machine. Results (final distances) are compared too: they must
-match. For a CPU without AVX-512, set
+time per plan is what the suite reports; CPU time per step (this process's, plans and
+adaptation included) is less sensitive to other work on the machine. Results (final
+distances) are compared too: they must match. For a CPU without AVX-512, set
 ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2``. A model of
 the recipe's architecture with random weights times the same as a trained one.
 
