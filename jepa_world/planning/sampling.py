@@ -36,6 +36,7 @@ __all__ = [
     "PlannerConfig",
     "SamplingPlanner",
     "Search",
+    "bounds_tuple",
     "check_latents",
     "colored_noise",
     "shift_plan",

@@ -29,6 +29,7 @@ from jepa_world.planning.sampling import PlannerConfig
 __all__ = [
     "METRIC_KEYS",
     "EpisodeJob",
+    "budget_config",
     "evaluate_planning",
     "run_episodes",
     "summarize_episodes",
