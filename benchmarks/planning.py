@@ -1,23 +1,24 @@
-"""Planning latency: ms per plan of a planner on Two Rooms' true dynamics, and on a model.
+"""Planning latency: ms per plan of the shipped Two Rooms planner, on a model and on the simulator.
 
-Runs the same MPC episodes (same layouts, same planner settings, replanning every step) with the
-simulator as the model (``true_dynamics``, the baseline) and, when ``--model DIR`` is given, with
-that exported world model; prints one line each and, last, one JSON dict with ms per plan, seconds
-per step and their ratio. The model folder must load with ``jepa_world.load_world_model`` into
-something with ``encode(obs)`` and ``rollout(z0, actions)`` (an action-conditioned export).
-``--workers N`` (N > 1) also runs the same episodes in N worker processes (what the planning
-suite's ``workers`` key does) and reports the wall-time speed-up against one process.
-``--adapt`` (with ``--model``) also times the model with test-time adaptation (the suite's
-``adapt`` key, ``AdaptConfig`` defaults), reported against the model without it;
-``--adapt-rollout K`` adds the same adaptation with ``rollout_steps=K`` (its roll-out loss starts
-once K transitions are buffered, so give ``--steps`` well above K), reported against one-step
-adaptation; ``--adapt-anchor W`` gives that roll-out adaptation the weight anchor too (the
-suite's ``anchor``; ``probes/two_rooms.yaml`` ships ``--adapt-rollout 16 --adapt-anchor 0.01``).
-``--modes N`` (N > 1) also times the same planner searching N modes with the same samples (the
-suite's ``modes`` key), reported against one mode.
+Runs short MPC episodes (the shipped suite's layouts, planner, modes and test-time adaptation,
+replanning every step) with the exported world model given by ``--model`` (wrapped for
+adaptation as the suite does; ``--no-adapt``: bare) and with the simulator as the model
+(``true_dynamics``), and prints ms per plan for both. Each measurement runs in a fresh process
+with one torch thread.
 
-Run: OMP_NUM_THREADS=1 python benchmarks/planning.py [--model DIR] [--planner mppi] [--steps 20]
-     [--workers 2] [--adapt [--adapt-rollout 16 [--adapt-anchor 0.01]]] [--modes 4]
+``--baseline DIR`` also times another checkout of jepa_world (for instance the code before a
+change: ``git worktree add /tmp/old <commit>``) on the same episodes, alternating the two
+``--rounds`` times so that load on a shared machine hits both alike, and reports the median
+ms per plan of each and the median of the rounds' ratios (new / old; below 1 is faster). Wall
+time per plan is what the suite reports; CPU time per step (this process's, plans and
+adaptation included) is less sensitive to other work on the machine. Results (final
+distances) are compared too: they must match. For a CPU without AVX-512, set
+``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2``. A model of
+the recipe's architecture with random weights times the same as a trained one.
+
+Run: python benchmarks/planning.py --model DIR [--baseline DIR] [--rounds 3] [--steps 30]
+     [--episodes 1] [--no-adapt]
+The last line is one JSON dict.
 """
 
 from __future__ import annotations
@@ -25,145 +26,112 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
-from dataclasses import asdict, replace
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import torch  # noqa: E402
-
-from jepa_world.probing import planning as P  # noqa: E402
-
-
-def time_episodes(
-    model_or_name, planner, episodes: int, steps: int, seed: int, workers: int = 1
-) -> dict:
-    """ms per plan and wall s per environment step over ``episodes`` short MPC episodes."""
-    began = time.perf_counter()
-    results = P.run_episodes(
-        model_or_name, episodes, seed, planner, max_steps=steps, workers=workers
-    )
-    wall = time.perf_counter() - began
-    plans = sum(r.plans for r in results)
-    return {
-        "ms_per_plan": sum(r.ms_per_plan * r.plans for r in results) / plans,
-        "seconds_per_step": wall / (episodes * steps),
-        "plans": plans,
-    }
+REPO = Path(__file__).resolve().parents[1]
 
 
-def load_model(directory: str):
-    """An exported world model as a :class:`~jepa_world.probing.planning.LatentModel`."""
-    import jepa_world
+def _shipped_planner(no_adapt: bool) -> tuple[Any, Any, Any, int, dict]:
+    """This checkout's episode runner, shipped planner, adaptation wrapper, seed and env."""
+    try:  # the planning library and the evaluation framework's planning suite
+        from jepa_world.evaluation import load_suite
+        from jepa_world.evaluation.planning.episodes import run_episodes
+        from jepa_world.planning.adaptation import AdaptingModel
 
-    model = jepa_world.load_world_model(directory)
-    if not isinstance(model, P.LatentModel):
-        raise ValueError(
-            f"{directory}: load_world_model gave a {type(model).__name__} without encode() and "
-            "rollout(z0, actions); planning needs an action-conditioned export"
-        )
-    return model
+        spec = load_suite("two_rooms").spec
+        planner = spec.build_planner()
+    except ImportError:  # a checkout from before them: the probing package
+        from jepa_world.probing import planning as P
+        from jepa_world.probing.adaptation import AdaptingModel
+        from jepa_world.probing.planning_suite import load_planning_suite
+
+        spec = load_planning_suite("two_rooms")
+        planner, run_episodes = P.create_planner(spec.planner, spec.planner_config), P.run_episodes
+
+    def wrap(model: Any) -> Any:
+        return model if no_adapt or spec.adapt is None else AdaptingModel(model, spec.adapt)
+
+    return run_episodes, planner, wrap, spec.seed, spec.env
 
 
-def main(argv: list[str] | None = None) -> dict:
+def measure(model_dir: str | None, steps: int, episodes: int, no_adapt: bool) -> dict[str, Any]:
+    """ms per plan (and final distances) of this checkout, in this process."""
+    import time
+
+    import torch
+
+    torch.set_num_threads(1)
+    run_episodes, planner, wrap, seed, env = _shipped_planner(no_adapt)
+    runs: dict[str, Any] = {"true_dynamics": "true_dynamics"}
+    if model_dir:
+        from jepa_world.hub import load_world_model
+
+        runs = {"model": wrap(load_world_model(model_dir)), **runs}
+    out: dict[str, Any] = {}
+    for name, who in runs.items():
+        cpu = time.process_time()
+        results = run_episodes(who, episodes, seed, planner, max_steps=steps, env_kwargs=env)
+        cpu = time.process_time() - cpu
+        plans = sum(r.plans for r in results)
+        out[f"{name}_ms_per_plan"] = sum(r.ms_per_plan * r.plans for r in results) / plans
+        out[f"{name}_cpu_ms_per_step"] = 1000.0 * cpu / (episodes * steps)
+        out[f"{name}_final_px"] = [r.final_distance for r in results]
+    return out
+
+
+def _child(tree: Path, args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", "--steps", str(args.steps)]
+    command += ["--episodes", str(args.episodes)] + (["--model", args.model] if args.model else [])
+    command += ["--no-adapt"] if args.no_adapt else []
+    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1")
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="exported action-conditioned world model folder")
-    parser.add_argument("--planner", default="mppi", choices=sorted(P.PLANNERS))
-    parser.add_argument("--samples", type=int, default=P.PlannerConfig.samples)
-    parser.add_argument("--iterations", type=int, default=P.PlannerConfig.iterations)
-    parser.add_argument("--horizon", type=int, default=P.PlannerConfig.horizon)
-    parser.add_argument("--episodes", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=20, help="MPC steps (plans) per episode")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=1, help="also time N worker processes")
-    parser.add_argument("--adapt", action="store_true", help="also time test-time adaptation")
-    parser.add_argument(
-        "--adapt-rollout", type=int, default=None, help="also time adaptation with K-step roll-outs"
-    )
-    parser.add_argument(
-        "--adapt-anchor", type=float, default=None, help="the roll-out adaptation's weight anchor"
-    )
-    parser.add_argument("--modes", type=int, default=1, help="also time N modes (same samples)")
+    parser.add_argument("--baseline", help="another jepa_world checkout to compare with")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per checkout")
+    parser.add_argument("--steps", type=int, default=30, help="MPC steps (plans) per episode")
+    parser.add_argument("--episodes", type=int, default=1)
+    parser.add_argument("--no-adapt", action="store_true", help="time the bare model")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.adapt and not args.model:
-        parser.error("--adapt times the model with test-time adaptation: give --model DIR")
-    if args.adapt_rollout is not None and not args.adapt:
-        parser.error("--adapt-rollout times adaptation with roll-outs: give --adapt too")
-    if args.adapt_anchor is not None and args.adapt_rollout is None:
-        parser.error("--adapt-anchor anchors the roll-out adaptation: give --adapt-rollout too")
-    torch.set_num_threads(args.threads)
-    config = P.PlannerConfig(
-        samples=args.samples,
-        iterations=args.iterations,
-        horizon=args.horizon,
-        elites=min(P.PlannerConfig.elites, args.samples),
-    )
-    planner = P.create_planner(args.planner, config)
-    runs = {"true_dynamics": "true_dynamics"}
-    if args.model:
-        runs["model"] = load_model(args.model)
-        if args.adapt:
-            from jepa_world.probing.adaptation import AdaptConfig, AdaptingModel
-
-            runs["model_adapt"] = AdaptingModel(runs["model"])
-            if args.adapt_rollout is not None:
-                config_k = AdaptConfig(rollout_steps=args.adapt_rollout, anchor=args.adapt_anchor)
-                runs["model_adapt_rollout"] = AdaptingModel(runs["model"], config_k)
-    timings = {}
-    for name, who in runs.items():
-        timings[name] = t = time_episodes(who, planner, args.episodes, args.steps, args.seed)
-        print(
-            f"{name}: {t['ms_per_plan']:.1f} ms per plan, {t['seconds_per_step']:.3f} s per step "
-            f"({t['plans']} plans; {args.planner}, {args.samples} samples x {args.iterations} "
-            f"iterations, horizon {args.horizon}, {args.threads} thread(s))"
-        )
-    result = {
-        "planner": args.planner,
-        "config": asdict(config),
-        "threads": args.threads,
-        "true_dynamics_ms_per_plan": round(timings["true_dynamics"]["ms_per_plan"], 2),
-        "true_dynamics_seconds_per_step": round(timings["true_dynamics"]["seconds_per_step"], 4),
-    }
-    if "model" in timings:
-        result["model_ms_per_plan"] = round(timings["model"]["ms_per_plan"], 2)
-        result["model_seconds_per_step"] = round(timings["model"]["seconds_per_step"], 4)
-        result["model_vs_true_dynamics"] = round(
-            timings["model"]["ms_per_plan"] / timings["true_dynamics"]["ms_per_plan"], 2
-        )
-    if "model_adapt" in timings:
-        result["model_adapt_ms_per_plan"] = round(timings["model_adapt"]["ms_per_plan"], 2)
-        result["model_adapt_vs_model"] = round(
-            timings["model_adapt"]["ms_per_plan"] / timings["model"]["ms_per_plan"], 2
-        )
-    if "model_adapt_rollout" in timings:
-        result["model_adapt_rollout_ms_per_plan"] = round(
-            timings["model_adapt_rollout"]["ms_per_plan"], 2
-        )
-        result["model_adapt_rollout_vs_model_adapt"] = round(
-            timings["model_adapt_rollout"]["ms_per_plan"] / timings["model_adapt"]["ms_per_plan"], 2
-        )
-        result["adapt_rollout_steps"] = args.adapt_rollout
-        result["adapt_anchor"] = args.adapt_anchor
-    if args.modes > 1:
-        modes = P.create_planner(args.planner, replace(config, modes=args.modes))
-        for name, who in runs.items():
-            t = time_episodes(who, modes, args.episodes, args.steps, args.seed)
-            ratio = t["ms_per_plan"] / timings[name]["ms_per_plan"]
-            print(f"{name}, {args.modes} modes: {t['ms_per_plan']:.1f} ms per plan, {ratio:.2f}x")
-            result[f"{name}_modes_ms_per_plan"] = round(t["ms_per_plan"], 2)
-            result[f"{name}_modes_vs_one_mode"] = round(ratio, 2)
-        result["modes"] = args.modes
-    if args.workers > 1:
-        for name, who in runs.items():
-            t = time_episodes(who, planner, args.episodes, args.steps, args.seed, args.workers)
-            speedup = timings[name]["seconds_per_step"] / t["seconds_per_step"]
+    if args.child:
+        result = measure(args.model, args.steps, args.episodes, args.no_adapt)
+        print(json.dumps(result))
+        return result
+    trees = {"new": REPO} | ({"old": Path(args.baseline).resolve()} if args.baseline else {})
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    for _ in range(args.rounds):
+        for name, tree in trees.items():
+            samples[name].append(_child(tree, args))
+    result: dict[str, Any] = {"steps": args.steps, "episodes": args.episodes, "rounds": args.rounds}
+    result["adapt"] = not args.no_adapt
+    result["cpu_capability"] = os.environ.get("ATEN_CPU_CAPABILITY", "default")
+    for who in ("model", "true_dynamics"):
+        if f"{who}_ms_per_plan" not in samples["new"][0]:
+            continue
+        for key in (f"{who}_ms_per_plan", f"{who}_cpu_ms_per_step"):
+            for name in trees:
+                result[f"{name}_{key}"] = round(statistics.median(s[key] for s in samples[name]), 2)
+            if "old" in trees:  # each round's new against the old run next to it
+                pairs = zip(samples["new"], samples["old"], strict=True)
+                ratio = statistics.median(new[key] / old[key] for new, old in pairs)
+                result[f"{key}_new_vs_old"] = round(ratio, 3)
+        for name in trees:
             print(
-                f"{name}, {args.workers} workers: {t['seconds_per_step']:.3f} s per step, "
-                f"{speedup:.2f}x the wall-time speed of one process"
+                f"{name} {who}: {result[f'{name}_{who}_ms_per_plan']:.1f} ms per plan, "
+                f"{result[f'{name}_{who}_cpu_ms_per_step']:.1f} CPU ms per step (medians)"
             )
-            result[f"{name}_workers_speedup"] = round(speedup, 2)
-        result["workers"] = args.workers
+        if "old" in trees:
+            same = samples["new"][0][f"{who}_final_px"] == samples["old"][0][f"{who}_final_px"]
+            result[f"{who}_same_results"] = same
     print(json.dumps(result))
     return result
 

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from jepa_world.models import create_action_predictor
-from jepa_world.probing import planning as P
-from jepa_world.probing.adaptation import AdaptConfig, AdaptingModel
+from jepa_world.planning import MPCPolicy
+from jepa_world.planning.adaptation import AdaptConfig, AdaptingModel
+from planning.analytic import make
 
 
 class TinyWorld:
@@ -60,8 +61,8 @@ def test_policy_tells_an_adapting_model_each_executed_transition():
 
     seen: list = []
     model = Recorder(TinyWorld(), AdaptConfig())
-    planner = P.create_planner("mppi", horizon=4, samples=8, iterations=1, elites=2, seed=0)
-    policy = P.PlanningPolicy(planner, model, np.array([1.0, 1.0], dtype=np.float32))
+    planner = make("mppi", horizon=4, samples=8, iterations=1, elites=2, seed=0)
+    policy = MPCPolicy(planner, model, np.array([1.0, 1.0], dtype=np.float32))
     observations = [np.array([0.1 * t, 0.2], dtype=np.float32) for t in range(4)]
     actions = [policy.act(obs, {}) for obs in observations]
     assert len(seen) == 3 and len(policy.plan_seconds) == 4

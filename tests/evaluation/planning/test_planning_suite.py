@@ -9,20 +9,19 @@ import pytest
 import torch
 import yaml
 
-from jepa_world.probing import planning as P
-from jepa_world.probing.planning_suite import (
-    BASELINE_NAMES,
-    PLOTS,
-    is_planning_suite,
-    load_planning_suite,
-    parse_planning_suite,
-    random_init_world_model,
-    run_planning_suite,
-)
+from jepa_world.evaluation import load_suite, run_suite
+from jepa_world.evaluation.models import random_init_world_model
+from jepa_world.evaluation.planning.episodes import METRIC_KEYS
+from jepa_world.evaluation.planning.report import PLOTS
+from jepa_world.evaluation.planning.spec import BASELINE_NAMES, parse
+from jepa_world.evaluation.planning.two_rooms import TrueDynamics
+from jepa_world.planning import action_bounds
 
 pytest.importorskip("gymnasium")
+from jepa_world.worlds.two_rooms import TwoRoomsEnv  # noqa: E402
 
 TINY = {
+    "kind": "planning",
     "name": "tiny_two_rooms",
     "planning": {
         "episodes": 2,
@@ -48,16 +47,16 @@ def export(tmp_path_factory, tiny_action_jepa):
 
 
 def test_probe_command_runs_a_planning_suite_writing_every_key_and_plot(export, tmp_path, capsys):
-    from jepa_world.cli import main
+    from jepa_world.evaluation.command import probe  # what `jepa-world probe` runs
 
     suite = tmp_path / "tiny.yaml"
     suite.write_text(yaml.safe_dump(TINY))
     out = tmp_path / "report"
-    main(["probe", "--suite", str(suite), "--model", str(export), "--out", str(out)])
+    probe(str(suite), str(export), str(out))
     assert "| planning/success_rate |" in capsys.readouterr().out
     written = json.loads((out / "report.json").read_text())
     metrics = written["metrics"]
-    for key in P.METRIC_KEYS:
+    for key in METRIC_KEYS:
         assert key in metrics, key
         for name in BASELINE_NAMES:
             assert f"baselines/{name}/{key}" in metrics, (name, key)
@@ -79,15 +78,24 @@ def test_probe_command_runs_a_planning_suite_writing_every_key_and_plot(export, 
 
 
 def test_shipped_suite_follows_the_protocol():
-    suite = load_planning_suite("probes/two_rooms.yaml")
+    suite = load_suite("probes/two_rooms.yaml")
+    assert suite.kind == "planning" and suite.name == "two_rooms"
     assert suite.episodes >= 200 and suite.max_steps == 200 and suite.replan_every == 1
     assert suite.env == {"wall_range": [20, 44], "door_range": [12, 52]}
     assert set(suite.baselines) == set(BASELINE_NAMES)
     assert suite.baseline_episodes == suite.episodes
-    assert (suite.planner_config.low, suite.planner_config.high) == (-2.45, 2.45)
+    # the planner has no bounds of its own: it plans within the env's action space, +-2.45 px
+    assert suite.planner_config.low is None and suite.planner_config.high is None
+    env = TwoRoomsEnv(**suite.env)
+    planner = suite.spec.build_planner().with_bounds(*action_bounds(env.action_space))
+    assert planner.planner.low.tolist() == planner.planner.high.neg().tolist()
+    assert planner.planner.high.tolist() == pytest.approx([2.45, 2.45])
+    assert (planner.modes.count, planner.modes.patience) == (4, 30)
     assert suite.adapt is not None and suite.adapt.buffer >= 1  # plans with test-time adaptation
-    assert is_planning_suite("probes/two_rooms.yaml") and is_planning_suite("two_rooms")
-    assert not is_planning_suite("probes/physics.yaml") and not is_planning_suite("nowhere.yaml")
+    assert load_suite("two_rooms").kind == "planning"
+    assert load_suite("probes/physics.yaml").kind != "planning"
+    with pytest.raises(FileNotFoundError):
+        load_suite("nowhere.yaml")
 
 
 def _with(path: str, value):
@@ -125,27 +133,29 @@ def _with(path: str, value):
 )
 def test_malformed_suite_names_the_key(path, value, message):
     with pytest.raises(ValueError, match=message):
-        parse_planning_suite(_with(path, value))
+        load_suite(_with(path, value))
 
 
 def test_suite_file_round_trip_and_errors(tmp_path):
     path = tmp_path / "suite.yaml"
     path.write_text(yaml.safe_dump(TINY))
-    assert load_planning_suite(path).episodes == 2
+    assert load_suite(path).episodes == 2
+    assert load_suite(path).workers == 1  # absent: one process; null: one per CPU core
     with pytest.raises(ValueError, match="missing key planning"):
-        parse_planning_suite({"name": "x"})
+        parse({"name": "x"})
     with pytest.raises(FileNotFoundError, match="neither a file nor a shipped suite"):
-        load_planning_suite(tmp_path / "missing.yaml")
+        load_suite(tmp_path / "missing.yaml")
     path.write_text(yaml.safe_dump(TINY) + "  max_steps: 9\n")  # a second planning.max_steps
     with pytest.raises(ValueError, match="key 'max_steps' appears twice"):
-        load_planning_suite(path)
+        load_suite(path)
 
 
 def test_random_init_has_the_architecture_not_the_weights(export):
     from jepa_world.hub import load_world_model
 
     trained = load_world_model(export)
-    a, b = random_init_world_model(trained, 3), random_init_world_model(trained, 3)
+    a = random_init_world_model(trained, 3, "action_predictor")
+    b = random_init_world_model(trained, 3, "action_predictor")
     assert a.encoder.config == trained.encoder.config
     assert a.action_predictor.config == trained.action_predictor.config
     obs = torch.randint(0, 256, (2, 2, 65, 65), dtype=torch.uint8)
@@ -162,11 +172,11 @@ def test_encoder_only_export_is_refused(tmp_path):
         create_encoder("cnn_keypoints", img_size=65, in_chans=2, frames=2), tmp_path / "enc"
     )
     with pytest.raises(FileNotFoundError, match="no action\npredictor|use load_encoder"):
-        run_planning_suite(folder, TINY)
+        run_suite(folder, TINY)
 
 
 def test_suite_with_test_time_adaptation_adapts_the_model_and_random_init(export, monkeypatch):
-    from jepa_world.probing import adaptation
+    from jepa_world.planning import adaptation
 
     told = []
     observe = adaptation.AdaptingModel.observe
@@ -179,7 +189,7 @@ def test_suite_with_test_time_adaptation_adapts_the_model_and_random_init(export
     suite = _with("planning.adapt", {"lr": 1e-3, "steps": 1, "buffer": 8})
     suite["planning"]["baselines"]["names"] = ["random_init", "true_dynamics"]
     suite["planning"]["budget"] = {}
-    report = run_planning_suite(export, suite)
+    report = run_suite(export, suite)
     assert report["protocol"]["adapt"] == {
         "lr": 1e-3,
         "steps": 1,
@@ -191,4 +201,4 @@ def test_suite_with_test_time_adaptation_adapts_the_model_and_random_init(export
     # 3 transitions in each 4-step episode, 2 episodes, for the model and for random_init
     assert len(told) == 12 and len({id(m) for m in told}) == 2
     with pytest.raises(ValueError, match="planning.adapt: test-time adaptation needs"):
-        run_planning_suite(P.TrueDynamics(32, 32), suite)
+        run_suite(TrueDynamics(32, 32), suite)

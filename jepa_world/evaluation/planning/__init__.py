@@ -1,0 +1,31 @@
+"""The planning suite (``kind: planning``): plan to goal images in Two Rooms with a world model.
+
+``probes/two_rooms.yaml`` is the shipped suite; ``jepa-world probe --suite two_rooms --model DIR
+--out OUT`` runs it (through :func:`jepa_world.evaluation.run_suite`). :func:`parse` checks a
+suite's ``planning`` section (:mod:`.spec`), :func:`run` runs the model's episodes and the
+baselines' (:mod:`.runner`) and returns a :class:`~.report.PlanningReport`. The Two Rooms
+specifics (success rules, the simulator as a model, greedy and random baselines, episodes) are in
+:mod:`.two_rooms` and :mod:`.episodes`; :mod:`.gym` plans in any gymnasium env with the same MPC
+loop. Submodules load on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["parse", "run"]
+
+
+def parse(data: Mapping[str, Any], source: str = "<dict>") -> Any:
+    """Validate a planning suite mapping (:func:`.spec.parse`)."""
+    from jepa_world.evaluation.planning.spec import parse as parse_planning
+
+    return parse_planning(data, source)
+
+
+def run(model: Any, spec: Any, out: Any = None, log: Any = None) -> Any:
+    """Run a parsed planning suite on ``model``; return its report (:func:`.runner.run`)."""
+    from jepa_world.evaluation.planning.runner import run as run_planning
+
+    return run_planning(model, spec, out, log)

@@ -1,0 +1,179 @@
+"""Run a planning suite: the model's episodes, then the baselines', then the budget sweep.
+
+Baselines: ``random_actions`` (the floor), ``greedy`` (straight at the goal, ignoring walls),
+``random_init`` (the same planner on an untrained model of the same architecture) and
+``true_dynamics`` (the same planner on the simulator: the planner's ceiling). The gap from the
+model to ``true_dynamics`` is the model's; from ``true_dynamics`` to 1.0, the planner's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from jepa_world.evaluation.models import load_model, random_init_world_model
+from jepa_world.evaluation.planning.episodes import (
+    budget_config,
+    run_episodes,
+    summarize_episodes,
+)
+from jepa_world.evaluation.planning.report import PlanningReport
+from jepa_world.evaluation.planning.spec import PlanningSpec
+from jepa_world.evaluation.planning.two_rooms import STRICT_SUCCESS_PX, SUCCESS_PX, EpisodeResult
+from jepa_world.evaluation.report import Log, quiet
+from jepa_world.planning.adaptation import AdaptingModel
+from jepa_world.planning.protocols import LatentModel
+from jepa_world.planning.sampling import PlannerConfig
+
+__all__ = ["run"]
+
+
+def _planning_model(model: Any) -> Any:
+    """A model that can plan: ``encode`` and ``rollout``, and an action predictor if it says."""
+    if not isinstance(model, LatentModel):
+        raise TypeError(
+            f"model must be an export folder or have encode() and rollout(); got "
+            f"{type(model).__name__}"
+        )
+    if getattr(model, "action_predictor", True) is None:
+        raise ValueError(
+            "the model has no action predictor: planning needs an action-conditioned export "
+            "(ActionJEPA)"
+        )
+    return model
+
+
+def _model_info(model: Any) -> dict[str, Any]:
+    encoder = getattr(getattr(model, "encoder", None), "config", None)
+    action = getattr(getattr(model, "action_predictor", None), "config", None)
+    if encoder is None:
+        return {"name": type(model).__name__, "config": None}
+    name = f"{encoder['name']}+{action['kind']}" if action else encoder["name"]
+    return {"name": name, "config": {"encoder": encoder, "action_predictor": action}}
+
+
+def _planned(model: Any, spec: PlanningSpec) -> Any:
+    """The model as the planner sees it: wrapped for test-time adaptation when the suite asks."""
+    if spec.adapt is None:
+        return model
+    try:
+        return AdaptingModel(model, spec.adapt)
+    except TypeError as err:
+        raise ValueError(f"planning.adapt: {err}") from err
+
+
+def _episodes(
+    who: Any, spec: PlanningSpec, episodes: int, config: PlannerConfig | None = None
+) -> list[EpisodeResult]:
+    return run_episodes(
+        who,
+        episodes=episodes,
+        seed=spec.seed,
+        planner=spec.build_planner(config),
+        max_steps=spec.max_steps,
+        replan_every=spec.replan_every,
+        env_kwargs=spec.env,
+        workers=spec.workers,
+    )
+
+
+def _budget_rows(who: Any, spec: PlanningSpec) -> list[dict[str, Any]]:
+    rows = []
+    for samples, iterations in spec.budgets:
+        config = budget_config(spec.planner_config, samples, iterations)
+        metrics = summarize_episodes(_episodes(who, spec, spec.budget_episodes, config))
+        rows.append(
+            {"samples": samples, "iterations": iterations, "budget": samples * iterations} | metrics
+        )
+    return rows
+
+
+def _protocol(spec: PlanningSpec) -> dict[str, Any]:
+    return {
+        "suite": spec.source,
+        "world": "two_rooms (docs/protocols.md, 'medium': start and goal in opposite rooms)",
+        "episodes": spec.episodes,
+        "episode_seeds": [spec.seed, spec.seed + spec.episodes],
+        "baseline_episodes": spec.baseline_episodes,
+        "max_steps": spec.max_steps,
+        "replan_every": spec.replan_every,
+        "workers": spec.workers,
+        "adapt": asdict(spec.adapt) if spec.adapt is not None else None,
+        "planner": spec.planner,
+        "planner_config": asdict(spec.planner_config),
+        "modes": asdict(spec.modes) if spec.modes is not None else None,
+        "env": spec.env,
+        "success_rule": f"final distance < {SUCCESS_PX} px (eb_jepa)",
+        "strict_success_rule": f"any step within {STRICT_SUCCESS_PX} px (PLDM)",
+        "interval": "Wilson 95 %",
+        "random_init_seed": spec.random_init_seed,
+        "budgets": [list(b) for b in spec.budgets],
+        "budget_episodes": spec.budget_episodes,
+    }
+
+
+def run(
+    model_dir_or_model: Any, spec: PlanningSpec, out: Any = None, log: Log | None = None
+) -> PlanningReport:
+    """Run a parsed planning suite on a model and its baselines; return the report (the caller
+    writes it).
+
+    ``model_dir_or_model``: an export folder with an action predictor, a loaded
+    ``hub.WorldModel``, or any object with ``encode(obs)`` and ``rollout(z0, actions)`` (then the
+    ``random_init`` baseline is skipped and noted). ``log`` receives progress lines.
+    """
+    log = log or quiet
+    began = time.perf_counter()
+    model = _planning_model(load_model(model_dir_or_model).model)
+    info = _model_info(model)
+    timing: dict[str, float] = {}
+    notes: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+
+    log(f"[planning] {spec.episodes} episodes of {spec.max_steps} steps on {info['name']}")
+    tick = time.perf_counter()
+    results = _episodes(_planned(model, spec), spec, spec.episodes)
+    timing["model_s"] = time.perf_counter() - tick
+    metrics.update(summarize_episodes(results))
+    log(f"[planning] model: success {metrics['planning/success_rate']:.3f}")
+
+    for name in spec.baselines:
+        who: Any = name
+        if name == "random_init":
+            try:
+                fresh = random_init_world_model(model, spec.random_init_seed, "action_predictor")
+            except TypeError as err:
+                notes["random_init"] = f"skipped: {err}"
+                continue
+            who = _planned(fresh, spec)
+        tick = time.perf_counter()
+        summary = summarize_episodes(_episodes(who, spec, spec.baseline_episodes))
+        timing[f"{name}_s"] = time.perf_counter() - tick
+        metrics.update({f"baselines/{name}/{k}": v for k, v in summary.items()})
+        log(f"[planning] {name}: success {summary['planning/success_rate']:.3f}")
+
+    curves: dict[str, Any] = {}
+    if spec.budgets:
+        tick = time.perf_counter()
+        targets = {"model": _planned(model, spec), "true_dynamics": "true_dynamics"}
+        curves["budget"] = {k: _budget_rows(targets[k], spec) for k in spec.budget_models}
+        timing["budget_s"] = time.perf_counter() - tick
+        log("[planning] budget sweep done")
+    timing["total_s"] = time.perf_counter() - began
+
+    return PlanningReport(
+        {
+            "suite": spec.name,
+            "metrics": metrics,
+            "protocol": _protocol(spec),
+            "model": info,
+            "curves": curves,
+            "episodes": [r.as_dict() for r in results[: spec.plot_episodes]],
+            # which of the model's episodes failed (index i: env seed `seed + i`), to look at again
+            "failed_episodes": [i for i, r in enumerate(results) if not r.success],
+            "timing": timing,
+            "notes": notes,
+        },
+        results=results[: spec.plot_episodes],
+    )

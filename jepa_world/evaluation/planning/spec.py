@@ -1,0 +1,179 @@
+"""The planning suite's schema: every key of ``probes/two_rooms.yaml`` checked before any episode.
+
+A planning suite (``kind: planning``) has a ``planning`` section: the episodes (count, first env
+seed, steps, replanning), the Two Rooms env's layout ranges, the planner (its name, the keys of
+:class:`~jepa_world.planning.PlannerConfig` and an optional ``modes`` mapping for the multi-mode
+search), optional test-time adaptation, the baselines, a budget sweep and the plots. Errors name
+the key (``planning.planner.samples``). The planner's keys reach the planner only through the
+:class:`PlanningSpec` built here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from jepa_world.checks import check_int
+from jepa_world.evaluation.suite import Section
+from jepa_world.planning.adaptation import AdaptConfig
+from jepa_world.planning.modes import ModeConfig
+from jepa_world.planning.registry import PLANNERS, Planner, create_planner
+from jepa_world.planning.sampling import PlannerConfig
+
+__all__ = ["BASELINE_NAMES", "BUDGET_MODELS", "PlanningSpec", "parse"]
+
+BASELINE_NAMES = ("random_actions", "greedy", "random_init", "true_dynamics")
+BUDGET_MODELS = ("model", "true_dynamics")
+_PLANNER_KEYS = tuple(f.name for f in fields(PlannerConfig))
+_MODE_KEYS = tuple(f.name for f in fields(ModeConfig))
+_ADAPT_KEYS = tuple(f.name for f in fields(AdaptConfig))
+_SECTION_KEYS = (
+    "episodes", "seed", "max_steps", "replan_every", "env", "planner", "baselines", "budget",
+    "plots", "workers", "adapt",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlanningSpec:
+    """A validated planning suite; build with :func:`parse`."""
+
+    name: str
+    episodes: int
+    seed: int
+    max_steps: int
+    replan_every: int
+    planner: str
+    planner_config: PlannerConfig
+    env: dict[str, Any]
+    baselines: tuple[str, ...]
+    baseline_episodes: int
+    random_init_seed: int
+    budgets: tuple[tuple[int, int], ...]
+    budget_episodes: int
+    budget_models: tuple[str, ...]
+    plot_episodes: int
+    workers: int = 1
+    adapt: AdaptConfig | None = None
+    modes: ModeConfig | None = None
+    source: str = "<dict>"
+
+    def build_planner(self, config: PlannerConfig | None = None) -> Planner:
+        """The suite's planner (``config``: another budget of it), wrapped in the multi-mode
+        search when the suite asks for modes."""
+        return create_planner(self.planner, config or self.planner_config, modes=self.modes)
+
+
+def _cpus() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _built(key: str, build: Any, kwargs: Mapping[str, Any]) -> Any:
+    """``build(**kwargs)``, its ValueError prefixed with the suite key."""
+    try:
+        return build(**kwargs)
+    except ValueError as err:
+        raise ValueError(f"{key}: {err}") from err
+
+
+def _planner(sec: Section) -> tuple[str, PlannerConfig, ModeConfig | None]:
+    """The planner's name, its config and the multi-mode search's (None: one mode)."""
+    node = sec.section("planner", ("name", "modes", *_PLANNER_KEYS))
+    name = node.choice("name", "mppi", tuple(sorted(PLANNERS)))
+    kwargs = {k: v for k, v in node.data.items() if k not in ("name", "modes")}
+    for bound in ("low", "high"):
+        if isinstance(kwargs.get(bound), list):
+            kwargs[bound] = tuple(kwargs[bound])
+    config = _built(node.path, PlannerConfig, kwargs)
+    modes = None
+    if node.has("modes"):
+        mode_node = node.section("modes", _MODE_KEYS)
+        modes = _built(mode_node.path, ModeConfig, mode_node.data)
+        _built(node.path, create_planner, {"name": name, "config": config, "modes": modes})
+    return name, config, modes
+
+
+def _budgets(sec: Section) -> tuple[tuple[tuple[int, int], ...], int, tuple[str, ...]]:
+    budget = sec.section("budget", ("budgets", "episodes", "models"))
+    budgets = budget.get("budgets", [])
+    if not isinstance(budgets, (list, tuple)):
+        raise ValueError(
+            f"planning.budget.budgets={budgets!r} must be a list of [samples, iterations]"
+        )
+    pairs = []
+    for i, pair in enumerate(budgets):
+        key = f"planning.budget.budgets[{i}]"
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"{key}={pair!r} must be a [samples, iterations] pair")
+        pairs.append((check_int(f"{key}[0]", pair[0], 1), check_int(f"{key}[1]", pair[1], 1)))
+    episodes = budget.int("episodes", 20, 1)
+    models = budget.names("models", BUDGET_MODELS, BUDGET_MODELS)
+    return tuple(pairs), episodes, models  # type: ignore[return-value]
+
+
+def _baseline_names(base: Section) -> tuple[str, ...]:
+    """The baselines to run; an empty list runs none."""
+    if base.get("names") == []:
+        return ()
+    return base.names("names", BASELINE_NAMES, BASELINE_NAMES)
+
+
+def _check_env(env: dict[str, Any]) -> None:
+    """Build the env once so bad wall / door ranges fail before any episode, naming the key."""
+    from jepa_world.worlds.two_rooms import TwoRoomsEnv
+
+    _built("planning.env", lambda **kw: TwoRoomsEnv(**kw).close(), env)
+
+
+def parse(data: Mapping[str, Any], source: str = "<dict>") -> PlanningSpec:
+    """Validate a planning suite mapping (without its ``kind``; see ``probes/two_rooms.yaml``);
+    errors name the key."""
+    top = Section(data, "", ("name", "planning"))
+    if not top.has("planning"):
+        raise ValueError("missing key planning: a planning suite needs a 'planning' section")
+    sec = top.section("planning", _SECTION_KEYS)
+    episodes = sec.int("episodes", 200, 1)
+    explicit_null = "workers" in sec.data and sec.data["workers"] is None
+    workers = _cpus() if explicit_null else sec.int("workers", 1, 1)  # absent: 1; null: all
+    replan_every = sec.int("replan_every", 1, 1)
+    planner, config, modes = _planner(sec)
+    if replan_every > config.horizon:  # type: ignore[operator]
+        raise ValueError(
+            f"planning.replan_every={replan_every} is out of range: allowed [1, "
+            f"planning.planner.horizon={config.horizon}]"
+        )
+    env = sec.section("env", ("wall_range", "door_range", "sigma")).data
+    if env:
+        _check_env(dict(env))
+    base = sec.section("baselines", ("names", "episodes", "random_init_seed"))
+    adapt = None
+    if sec.has("adapt"):
+        node = sec.section("adapt", _ADAPT_KEYS)
+        adapt = _built(node.path, AdaptConfig, node.data)
+    budgets, budget_episodes, budget_models = _budgets(sec)
+    return PlanningSpec(
+        name=top.string("name", "planning"),
+        episodes=episodes,  # type: ignore[arg-type]
+        seed=sec.int("seed", 0, 0, 2**63 - 2**32),  # type: ignore[arg-type]
+        max_steps=sec.int("max_steps", 200, 1),  # type: ignore[arg-type]
+        replan_every=replan_every,  # type: ignore[arg-type]
+        planner=planner,
+        planner_config=config,
+        env=dict(env),
+        baselines=_baseline_names(base),
+        baseline_episodes=base.int("episodes", episodes, 1),  # type: ignore[arg-type]
+        random_init_seed=base.int("random_init_seed", 0, 0),  # type: ignore[arg-type]
+        budgets=budgets,
+        budget_episodes=budget_episodes,
+        budget_models=budget_models,
+        plot_episodes=sec.section("plots", ("episodes",)).int("episodes", 16, 1),  # type: ignore[arg-type]
+        workers=workers,  # type: ignore[arg-type]
+        adapt=adapt,
+        modes=modes,
+        source=source,
+    )
