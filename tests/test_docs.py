@@ -21,19 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 API_DIR = ROOT / "docs" / "api"
 DIRECTIVE = re.compile(r"^:::\s+([\w.]+)\s*$", re.MULTILINE)
 
-# Exported constants that still carry a comment instead of a docstring (a string literal on the
-# line after the assignment), in modules owned outside the docs. The list may only shrink: the
-# test fails when a listed name gains a docstring, so that its entry is removed with it.
-UNDOCUMENTED = {
-    # Modules of the planning packages (merged last).
-    "jepa_world.evaluation.planning.spec": {"BASELINE_NAMES", "BUDGET_MODELS"},
-    "jepa_world.evaluation.planning.episodes": {"METRIC_KEYS"},
-    "jepa_world.evaluation.planning.two_rooms": {"BASELINES", "STRICT_SUCCESS_PX", "SUCCESS_PX"},
-    "jepa_world.evaluation.planning.report": {"PLOTS"},
-    "jepa_world.planning.costs": {"CostSteps", "DistanceKind"},
-    "jepa_world.planning.sampling": {"PadMode"},
-    "jepa_world.planning.registry": {"PLANNERS", "Planner"},
-}
 
 
 def documented_modules() -> list[str]:
@@ -105,8 +92,7 @@ def _own_docstring(obj: object) -> str | None:
 @pytest.mark.parametrize("module", documented_modules())
 def test_exported_names_have_docstrings(module: str) -> None:
     mod = importlib.import_module(module)
-    known = UNDOCUMENTED.get(module, set())
-    missing, documented_now = [], []
+    missing = []
     for name in getattr(mod, "__all__", ()):
         obj = getattr(mod, name)
         if inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj):
@@ -114,11 +100,6 @@ def test_exported_names_have_docstrings(module: str) -> None:
         else:
             doc = _attribute_docstring(module, name)
         has_doc = bool(doc and doc.strip())
-        if not has_doc and name not in known:
+        if not has_doc:
             missing.append(name)
-        if has_doc and name in known:
-            documented_now.append(name)
     assert not missing, f"{module}: exported names without a docstring: {missing}"
-    assert not documented_now, (
-        f"{module}: {documented_now} now have docstrings: remove them from UNDOCUMENTED"
-    )

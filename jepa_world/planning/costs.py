@@ -14,7 +14,9 @@ from torch import Tensor
 __all__ = ["CostSteps", "DistanceKind", "distance", "trajectory_cost"]
 
 DistanceKind = Literal["l1", "l2"]
+"""How two latents are compared: mean absolute (``l1``) or Euclidean (``l2``) distance."""
 CostSteps = Literal["final", "sum"]
+"""Which predicted steps a plan's cost counts: the last only, or all of them."""
 
 
 def distance(z: Tensor, z_goal: Tensor, kind: DistanceKind = "l1") -> Tensor:

@@ -12,7 +12,9 @@ from jepa_world.planning.sampling import PlannerConfig, SamplingPlanner
 __all__ = ["PLANNERS", "Planner", "create_planner"]
 
 PLANNERS: dict[str, type[SamplingPlanner]] = {"cem": CEMPlanner, "mppi": MPPIPlanner}
+"""Sampling planner classes by the name a suite's ``planner.name`` takes."""
 Planner = SamplingPlanner | MultiModePlanner
+"""A planner: a sampling planner, or one wrapped in the multi-mode search."""
 
 
 def create_planner(

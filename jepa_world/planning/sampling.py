@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 PadMode = Literal["zero", "last"]
+"""What fills the end of a plan shifted by the executed steps: zeros or the last action."""
 Bounds = float | Sequence[float] | None
 
 

@@ -137,12 +137,13 @@ def test_trained_export_runs_the_planning_suite_end_to_end(trained, tmp_path):
     import yaml
 
     from jepa_world.cli import main
-    from jepa_world.probing.planning import METRIC_KEYS
-    from jepa_world.probing.planning_suite import BASELINE_NAMES
+    from jepa_world.evaluation.planning.episodes import METRIC_KEYS
+    from jepa_world.evaluation.planning.spec import BASELINE_NAMES
 
     pytest.importorskip("gymnasium")
     root, _ = trained
     suite = {
+        "kind": "planning",
         "name": "tiny",
         "planning": {
             "episodes": 2,
@@ -265,8 +266,8 @@ def test_batches_without_fitting_actions_are_rejected():
 def test_gym_recipe_trains_and_plans_a_few_steps(tmp_path):
     pytest.importorskip("gymnasium")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from jepa_world.probing.planning import PlannerConfig
-    from jepa_world.probing.planning_suite import run_gym_planning
+    from jepa_world.evaluation.planning.gym import run_gym_planning
+    from jepa_world.planning import PlannerConfig
 
     tiny = [
         *TINY_TWO_ROOMS[:5],

@@ -47,6 +47,7 @@ METRIC_KEYS = (
     "planning/steps_to_success",
     "planning/episodes",
 )
+"""Keys of the per-policy planning metrics in a report."""
 
 
 @dataclass

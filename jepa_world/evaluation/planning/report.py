@@ -21,6 +21,7 @@ from jepa_world.evaluation.report import Report, format_number
 __all__ = ["PLOTS", "PlanningReport"]
 
 PLOTS = {"episodes": "planning_episodes.png", "budget": "planning_budget.png"}
+"""The planning report's plots: name -> file name."""
 
 
 def _planning_only(metrics: Mapping[str, Any], prefix: str) -> dict[str, Any]:

@@ -25,7 +25,9 @@ from jepa_world.planning.sampling import PlannerConfig
 __all__ = ["BASELINE_NAMES", "BUDGET_MODELS", "PlanningSpec", "parse"]
 
 BASELINE_NAMES = ("random_actions", "greedy", "random_init", "true_dynamics")
+"""Baselines a planning suite may name under ``baselines.names``."""
 BUDGET_MODELS = ("model", "true_dynamics")
+"""Planners a budget sweep may run: the model, or the true simulator."""
 _PLANNER_KEYS = tuple(f.name for f in fields(PlannerConfig))
 _MODE_KEYS = tuple(f.name for f in fields(ModeConfig))
 _ADAPT_KEYS = tuple(f.name for f in fields(AdaptConfig))

@@ -41,8 +41,11 @@ __all__ = [
 ]
 
 SUCCESS_PX = 4.5  # eb_jepa: success when the final distance to the goal is below this
+"""Success: the final distance to the goal is below this many pixels."""
 STRICT_SUCCESS_PX = 1.41  # PLDM: success when any step comes this close
+"""Strict success: some step comes this close to the goal, in pixels."""
 BASELINES = ("true_dynamics", "greedy", "random_actions")
+"""Two Rooms policies that need no learned model."""
 
 
 def agent_position(obs: np.ndarray | Tensor) -> np.ndarray:
