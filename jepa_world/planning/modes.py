@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from jepa_world.checks import check_int
 from jepa_world.planning.costs import distance
 from jepa_world.planning.sampling import PlannerConfig, PlanResult, SamplingPlanner, check_latents
 
@@ -43,8 +44,7 @@ class ModeConfig:
     patience: int | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
-            raise ValueError(f"modes={self.count!r}: must be an int >= 1")
+        check_int("modes", self.count, 1)
         if not (self.separation >= 0 and math.isfinite(self.separation)):
             raise ValueError(f"mode_separation={self.separation!r}: must be finite and >= 0")
         patience = self.patience

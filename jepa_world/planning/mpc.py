@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from jepa_world.checks import check_int
 from jepa_world.planning.protocols import LatentModel, Policy
 from jepa_world.planning.registry import Planner
 
@@ -152,8 +153,7 @@ def run_mpc(
     until the env terminates). ``observe`` maps the env's observation to what the policy sees
     (default: itself; e.g. a rendered frame). Decisions are timed by the policy when it keeps
     ``plan_seconds`` (an :class:`MPCPolicy`), else here, one per step."""
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps={steps!r}: must be an int >= 1")
+    check_int("steps", steps, 1)
     if not isinstance(policy, Policy):
         raise TypeError(f"policy must have act() and reset(), got {type(policy).__name__}")
     observe = observe or (lambda o: o)

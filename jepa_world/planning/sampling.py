@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from jepa_world.checks import check_int
 from jepa_world.planning.costs import CostSteps, DistanceKind, trajectory_cost
 
 if TYPE_CHECKING:
@@ -111,8 +112,7 @@ def bounds_tuple(value: float | Sequence[float], action_dim: int, name: str) -> 
 
 
 def _positive_int(name: str, value: Any, low: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name}={value!r}: must be an int >= {low}")
+    check_int(name, value, low)
 
 
 def _action_dim(low: Bounds, high: Bounds, action_dim: int | None) -> int | None:
@@ -204,8 +204,7 @@ class PlannerConfig:
             raise ValueError(f"final_weight={self.final_weight!r}: must be finite and >= 0")
         if self.max_norm is not None and not (self.max_norm > 0 and math.isfinite(self.max_norm)):
             raise ValueError(f"max_norm={self.max_norm!r}: must be None or finite and > 0")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed={self.seed!r}: must be an int >= 0")
+        check_int("seed", self.seed, 0)
 
     def _check_bounds(self) -> None:
         if (self.low is None) != (self.high is None):

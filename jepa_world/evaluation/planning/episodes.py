@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from jepa_world.checks import check_int
 from jepa_world.evaluation.planning.two_rooms import (
     EpisodeResult,
     episode_controller,
@@ -148,12 +149,9 @@ def run_episodes(
     ``workers > 1`` runs the episodes in that many forked processes of one torch thread each
     (the results do not depend on ``workers``; each episode's timings are then one core's).
     """
-    if not isinstance(episodes, int) or episodes < 1:
-        raise ValueError(f"episodes={episodes!r}: must be an int >= 1")
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed={seed!r}: must be an int >= 0")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers={workers!r}: must be an int >= 1")
+    check_int("episodes", episodes, 1)
+    check_int("seed", seed, 0)
+    check_int("workers", workers, 1)
     job = EpisodeJob(model_or_policy, seed, planner, max_steps, replan_every, env_kwargs)
     workers = min(workers, episodes)
     if workers == 1:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from jepa_world.checks import check_int
 from jepa_world.planning.mpc import MPCPolicy, action_bounds, run_mpc
 from jepa_world.planning.protocols import LatentModel, Policy
 from jepa_world.planning.registry import Planner
@@ -238,10 +239,8 @@ def run_episode(
     eb_jepa's rule); ``success_strict`` is any step within 1.41 px (PLDM's rule). The time per
     plan counts encoding the observation and planning (per decision for a policy).
     """
-    if not isinstance(max_steps, int) or max_steps < 1:
-        raise ValueError(f"max_steps={max_steps!r}: must be an int >= 1")
-    if not isinstance(replan_every, int) or replan_every < 1:
-        raise ValueError(f"replan_every={replan_every!r}: must be an int >= 1")
+    check_int("max_steps", max_steps, 1)
+    check_int("replan_every", replan_every, 1)
     obs, info = current_observation(env)
     if "goal" not in info:
         raise ValueError("the env has no goal: reset it with a goal before run_episode")
