@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
+        # The checkout under test is the one on PYTHONPATH: an editable install of another
+        # checkout must not supply the submodules this one lacks.
+        sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in str(f)]
         result = measure(args.model, args.steps, args.episodes, args.no_adapt)
         print(json.dumps(result))
         return result

@@ -37,8 +37,11 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from jepa_world.training.runtime import flush_denormal_floats, keep_large_allocations_on_the_heap
     from jepa_world.evaluation import run_suite
+    from jepa_world.training.runtime import (
+        flush_denormal_floats,
+        keep_large_allocations_on_the_heap,
+    )
 
     flushed = flush_denormal_floats()
     heap = keep_large_allocations_on_the_heap()
