@@ -24,6 +24,7 @@ __all__ = [
     "format_number",
     "print_to_stderr",
     "pyplot",
+    "save_figure",
     "quiet",
 ]
 
@@ -61,6 +62,16 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_figure(fig: Any, path: str | os.PathLike) -> Path:
+    """Lay out ``fig``, write it as a PNG (100 dpi) to ``path`` and close it: every report plot."""
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    pyplot().close(fig)
+    return out
 
 
 def _json_default(value: Any) -> Any:

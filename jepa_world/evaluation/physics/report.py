@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jepa_world.evaluation.report import Report, format_number, pyplot
+from jepa_world.evaluation.report import Report, format_number, pyplot, save_figure
 from jepa_world.worlds.intuitive import PROPERTIES
 
 __all__ = [
@@ -147,10 +147,7 @@ def plot_rollout(curves: Mapping[str, Any], path: str | os.PathLike) -> Path:
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.legend(fontsize=8)
     fig.suptitle("Roll-out from context, no further frames")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_surprise(examples: Mapping[str, Any], path: str | os.PathLike) -> Path:
@@ -179,10 +176,7 @@ def plot_surprise(examples: Mapping[str, Any], path: str | os.PathLike) -> Path:
                 ax.set_ylabel("surprise (L1)" if row == 0 else "sum |x_f - x_f-1|")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle("Surprise over time, first quadruplet per property (red: divergence frames)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_accuracy(metrics: Mapping[str, float], path: str | os.PathLike) -> Path:
@@ -230,7 +224,4 @@ def plot_accuracy(metrics: Mapping[str, float], path: str | os.PathLike) -> Path
     ax.set(ylim=(0, 1.05), ylabel="relative accuracy")
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("Matched quadruplets: S(C)+S(D) > S(A)+S(B)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from jepa_world.evaluation.planning.two_rooms import SUCCESS_PX, EpisodeResult
-from jepa_world.evaluation.report import pyplot
+from jepa_world.evaluation.report import pyplot, save_figure
 
 __all__ = ["plot_episodes", "plot_success_vs_budget"]
 
@@ -49,12 +49,7 @@ def plot_episodes(
         ax.set_title(f"final {r.final_distance:.1f} px", fontsize=8, color=colour)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path)
 
 
 def plot_success_vs_budget(
@@ -88,9 +83,4 @@ def plot_success_vs_budget(
     ax.grid(alpha=0.3)
     if any(series):
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path)
