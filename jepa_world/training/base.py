@@ -77,9 +77,10 @@ class BaseTask(pl.LightningModule):
         max_steps = getattr(self.trainer, "max_steps", -1) if self._trainer is not None else -1
         return max(1, max_steps) if max_steps and max_steps > 0 else 10_000
 
-    def _momentum(self) -> float:
+    def _momentum(self, step: int | None = None) -> float:
         start, end = self.hparams.ema_momentum
-        return cosine_ramp(self.global_step, self._schedule_total(), start, end)
+        step = self.global_step if step is None else step
+        return cosine_ramp(step, self._schedule_total(), start, end)
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         wd_start, wd_end = self.hparams.weight_decay
@@ -88,8 +89,16 @@ class BaseTask(pl.LightningModule):
             if group.get("apply_wd", True):
                 group["weight_decay"] = wd
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        self.update_target(self._momentum())
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        """The optimiser step, then the EMA step of the target encoder.
+
+        Both happen before any ``on_train_batch_end`` hook, where ``ModelCheckpoint`` saves
+        (callbacks' hooks run before the module's): a checkpoint of step ``n`` then holds the
+        target after ``n`` updates, so a run resumed from it continues bit for bit. The momentum
+        is the schedule's at the step count after this update.
+        """
+        super().optimizer_step(*args, **kwargs)
+        self.update_target(self._momentum(self.global_step + 1))
 
     def update_target(self, m: float) -> None:
         """EMA step of the target encoder: target <- m * target + (1 - m) * online."""
