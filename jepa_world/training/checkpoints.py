@@ -1,20 +1,66 @@
-"""Read training checkpoints safely (``weights_only=True``: plain tensors and containers only)."""
+"""Training checkpoints: written crash-safe, read safely (``weights_only=True``).
+
+:class:`AtomicCheckpointIO` is the CheckpointIO plugin the ``jepa-world`` command installs on
+every trainer: a checkpoint (``last.ckpt`` included) goes to a temporary file beside it that is
+fsync'd and renamed into place, so a full disk or a kill mid-write leaves the previous checkpoint
+readable and ``--ckpt_path last`` keeps working.
+"""
 
 from __future__ import annotations
 
 import importlib
+import io
+import os
 from pathlib import Path
+from typing import Any
 
 import torch
+from lightning.fabric.plugins import TorchCheckpointIO
 from torch import nn
+
+from jepa_world.atomic import write_bytes
 
 from jepa_world.training.base import CLASS_KEY
 from jepa_world.training.class_paths import check_class_paths
 
-__all__ = ["load_checkpoint", "module_from_checkpoint"]
+__all__ = [
+    "AtomicCheckpointIO",
+    "install_atomic_checkpoints",
+    "load_checkpoint",
+    "module_from_checkpoint",
+]
 
 ALLOWED_PREFIX = "jepa_world."
 DEFAULT_CLASS = "jepa_world.training.JEPA"  # a checkpoint that records no class
+
+
+RESUME_HINT = "make room or fix the folder, then resume with --ckpt_path last"
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """``TorchCheckpointIO`` whose local writes are atomic (see :mod:`jepa_world.atomic`).
+
+    A failed write raises :class:`~jepa_world.atomic.WriteError`, one line such as ``disk full
+    while writing runs/x/checkpoints/last.ckpt: No space left on device; the previous checkpoint
+    is kept``. Remote paths (``s3://`` and other fsspec URLs) keep Lightning's own writer.
+    """
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None
+    ) -> None:
+        if storage_options is not None or "://" in str(path):
+            super().save_checkpoint(checkpoint, path, storage_options)
+            return
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        write_bytes(path, buffer.getbuffer(), what="checkpoint", hint=RESUME_HINT)
+
+
+def install_atomic_checkpoints(trainer: Any) -> None:
+    """Give ``trainer``'s strategy :class:`AtomicCheckpointIO`, unless a CheckpointIO plugin other
+    than Lightning's default was chosen (it is then left as it is)."""
+    if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
+        trainer.strategy.checkpoint_io = AtomicCheckpointIO()
 
 
 def load_checkpoint(path: str | Path) -> dict:

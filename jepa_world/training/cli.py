@@ -56,6 +56,14 @@ class JepaLightningCLI(LightningCLI):
             **kwargs,
         )
 
+    def instantiate_trainer(self, **kwargs: Any) -> Any:
+        """The trainer, writing its checkpoints crash-safe (:class:`AtomicCheckpointIO`)."""
+        from jepa_world.training.checkpoints import install_atomic_checkpoints
+
+        trainer = super().instantiate_trainer(**kwargs)
+        install_atomic_checkpoints(trainer)
+        return trainer
+
     def parse_arguments(self, parser, args) -> None:
         """Reject old class paths in the arguments and config files, then parse."""
         check_arguments(args)
