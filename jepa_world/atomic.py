@@ -52,7 +52,9 @@ class WriteError(OSError):
         return self.message
 
     @classmethod
-    def from_error(cls, err: OSError, path: Path, what: str, existed: bool, hint: str = "") -> WriteError:
+    def from_error(
+        cls, err: OSError, path: Path, what: str, existed: bool, hint: str = ""
+    ) -> WriteError:
         """The one-line error for ``err`` raised while writing ``what`` to ``path``."""
         if isinstance(err, WriteError):
             return err
@@ -83,7 +85,7 @@ def write_synced(path: str | os.PathLike, data: bytes | bytearray | memoryview) 
 
 
 def fsync_dir(path: str | os.PathLike) -> None:
-    """Make a folder's entries (a rename into it) durable; a no-op where folders cannot be opened."""
+    """Make a folder's entries (a rename into it) durable; a no-op on Windows."""
     if os.name == "nt":
         return
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -149,7 +151,9 @@ def _make_folder_beside(target: Path, kind: str) -> Path:
 
 
 @contextmanager
-def staged_folder(target: str | os.PathLike, what: str = "folder", hint: str = "") -> Iterator[Path]:
+def staged_folder(
+    target: str | os.PathLike, what: str = "folder", hint: str = ""
+) -> Iterator[Path]:
     """Yield an empty folder beside ``target`` to fill; on a normal exit it is fsync'd and swapped
     into place in one rename, on an error it is removed and ``target`` is left as it was.
 
@@ -208,7 +212,13 @@ def _exchange(a: Path, b: Path) -> bool:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):  # not glibc >= 2.28
         return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     if result == 0:
         return True

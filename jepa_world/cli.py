@@ -95,13 +95,19 @@ def recipes_show(name: str) -> None:
 
 # ---------------------------------------------------------------------- export
 def export(*, ckpt_path: str, out: str) -> None:
-    """Turn a training checkpoint into an exported model folder (config.json + safetensors).
+    """Turn a training checkpoint into an exported model folder (config.json + safetensors), or
+    rewrite an export from an older jepa-world with the checksums of its weight files.
 
     Args:
-        ckpt_path: a ``.ckpt`` written by ``jepa-world fit``.
+        ckpt_path: a ``.ckpt`` written by ``jepa-world fit``, or an export folder (rewritten with
+            weight checksums; ``--out`` may be the same folder).
         out: output folder.
     """
-    from jepa_world.hub import save_pretrained
+    from jepa_world.hub import add_checksums, save_pretrained
+
+    if Path(ckpt_path).is_dir():
+        print(f"exported {add_checksums(ckpt_path, out)} (weight checksums in config.json)")
+        return
     from jepa_world.training.callbacks import export_metadata
     from jepa_world.training.checkpoints import module_from_checkpoint
 

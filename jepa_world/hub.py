@@ -1,19 +1,24 @@
 """Frozen-model API: export a trained JEPA to a folder and load it back without Lightning.
 
-An export folder holds ``config.json`` (architecture, input contract, normalisation, version)
-and safetensors weights: ``model.safetensors`` (the frozen encoder: the EMA target encoder when
-there is one), optionally ``context_encoder.safetensors``, ``predictor.safetensors`` (video
-forecasting) and ``action_predictor.safetensors`` (action-conditioned, for planning). Loading
-is strict and never unpickles. This module must not import Lightning or wandb, so that other
-projects can use a trained encoder with only torch, timm and safetensors installed.
+An export folder holds ``config.json`` (architecture, input contract, normalisation, version,
+and the SHA-256 checksum of every weight file) and safetensors weights: ``model.safetensors`` (the
+frozen encoder: the EMA target encoder when there is one), optionally
+``context_encoder.safetensors``, ``predictor.safetensors`` (video forecasting) and
+``action_predictor.safetensors`` (action-conditioned, for planning). Loading is strict, checks
+the checksums and never unpickles. An export is written beside its destination, fsync'd and
+renamed into place (:mod:`jepa_world.atomic`), so a failed or killed export leaves the previous
+one intact. This module must not import Lightning or wandb, so that other projects can use a
+trained encoder with only torch, timm and safetensors installed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
-import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +26,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
 from torch import Tensor, nn
 
 import jepa_world
+from jepa_world.atomic import staged_folder, write_synced
 from jepa_world.models import (
     ActionPredictor,
     Predictor,
@@ -37,6 +44,7 @@ from jepa_world.video import to_float_video
 
 __all__ = [
     "ACTION_PREDICTOR_NAME",
+    "CHECKSUMS_KEY",
     "CONFIG_NAME",
     "CONTEXT_ENCODER_NAME",
     "FORMAT_VERSION",
@@ -44,6 +52,7 @@ __all__ = [
     "PREDICTOR_NAME",
     "FrozenEncoder",
     "WorldModel",
+    "add_checksums",
     "load_encoder",
     "load_world_model",
     "save_pretrained",
@@ -61,6 +70,10 @@ PREDICTOR_NAME = "predictor.safetensors"
 """File name of the video predictor's weights."""
 ACTION_PREDICTOR_NAME = "action_predictor.safetensors"
 """File name of the action predictor's weights."""
+WEIGHT_NAMES = (MODEL_NAME, CONTEXT_ENCODER_NAME, PREDICTOR_NAME, ACTION_PREDICTOR_NAME)
+CHECKSUMS_KEY = "checksums"
+"""``config.json`` key: ``{weight file name: SHA-256 hex digest}`` of every weight file."""
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 # ----------------------------------------------------------------------------------- export
@@ -146,18 +159,40 @@ def save_pretrained(
     ``target_encoder`` (EMA copy: exported as the frozen ``model.safetensors``, the context
     encoder then goes to ``context_encoder.safetensors``), optional ``predictor`` and optional
     ``action_predictor`` (``action_predictor.safetensors``).
-    ``metadata`` (JSON-serialisable) is stored under ``"metadata"`` in config.json.
+    ``metadata`` (JSON-serialisable) is stored under ``"metadata"`` in config.json, the SHA-256
+    of each weight file under ``"checksums"``.
 
-    The folder is written next to its destination and renamed into place, so a crash never leaves
-    a half-written export; an existing export is replaced only once the new one is complete.
+    The folder is written next to its destination, fsync'd and renamed into place, so a crash or
+    a full disk never leaves a half-written export; an existing export is replaced only once the
+    new one is complete. Files and folders get the usual modes (0666 / 0777 less the umask).
     """
     directory = Path(directory)
     frozen, context, predictor = _parts(model)
     action_predictor = None if isinstance(model, VideoEncoder) else _action_predictor(model)
+    config = _config(frozen, predictor, metadata, action_predictor)
     try:
-        config_text = json.dumps(_config(frozen, predictor, metadata, action_predictor), indent=2)
+        json.dumps(config)
     except (TypeError, ValueError) as err:
         raise TypeError(f"config/metadata must be JSON-serialisable: {err}") from err
+    _check_destination(directory)
+    modules = {
+        MODEL_NAME: frozen,
+        CONTEXT_ENCODER_NAME: context,
+        PREDICTOR_NAME: predictor,
+        ACTION_PREDICTOR_NAME: action_predictor,
+    }
+    tag = {"format": "pt", "jepa_world_format_version": str(FORMAT_VERSION)}
+    blobs = {
+        name: save_safetensors(_weights(module), metadata=tag)
+        for name, module in modules.items()
+        if module is not None
+    }
+    _write_export(directory, config, blobs)
+    return directory
+
+
+def _check_destination(directory: Path) -> None:
+    """Refuse to replace anything but an export (or an empty folder)."""
     if directory.exists():
         if not directory.is_dir():
             raise FileExistsError(f"{directory} exists and is not a folder")
@@ -166,40 +201,65 @@ def save_pretrained(
                 f"{directory} is a non-empty folder without {CONFIG_NAME}: refusing to replace "
                 "something that is not an export"
             )
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
-    try:
-        metadata_tag = {"format": "pt", "jepa_world_format_version": str(FORMAT_VERSION)}
-        save_file(_weights(frozen), staging / MODEL_NAME, metadata=metadata_tag)
-        if context is not None:
-            save_file(_weights(context), staging / CONTEXT_ENCODER_NAME, metadata=metadata_tag)
-        if predictor is not None:
-            save_file(_weights(predictor), staging / PREDICTOR_NAME, metadata=metadata_tag)
-        if action_predictor is not None:
-            weights = _weights(action_predictor)
-            save_file(weights, staging / ACTION_PREDICTOR_NAME, metadata=metadata_tag)
-        (staging / CONFIG_NAME).write_text(config_text + "\n", encoding="utf-8")
-        _replace_folder(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return directory
 
 
-def _replace_folder(new: Path, directory: Path) -> None:
-    """Move ``new`` to ``directory``; an old folder is set aside first and removed after."""
-    if not directory.exists():
-        new.rename(directory)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
-    old.rmdir()
-    directory.rename(old)
-    try:
-        new.rename(directory)
-    except BaseException:
-        old.rename(directory)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+def _write_export(
+    directory: Path,
+    config: dict[str, Any],
+    blobs: dict[str, bytes],
+    extra: list[Path] | None = None,
+) -> None:
+    """Write config.json (with the checksums of ``blobs``), the weight files and copies of
+    ``extra`` files atomically to ``directory``."""
+    config = {**config, CHECKSUMS_KEY: {name: _sha256(blob) for name, blob in blobs.items()}}
+    text = json.dumps(config, indent=2) + "\n"
+    with staged_folder(directory, what="export") as staging:
+        for name, blob in blobs.items():
+            write_synced(staging / name, blob)
+        for path in extra or []:
+            if path.is_dir():
+                shutil.copytree(path, staging / path.name)
+            else:
+                shutil.copyfile(path, staging / path.name)
+        write_synced(staging / CONFIG_NAME, text.encode("utf-8"))
+
+
+def _sha256(data: bytes | bytearray | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def add_checksums(source: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+    """Rewrite the export ``source`` to ``out`` (default: in place) with the SHA-256 checksum of
+    every weight file in config.json; return ``out``.
+
+    For exports written before checksums existed. The weights must load into the architecture in
+    config.json first; checksums already there must match. Other files of the folder are copied
+    as they are; the rewrite is atomic like :func:`save_pretrained`.
+    """
+    directory, config = _read_config(source)
+    load_encoder(directory, verify_checksums=False)  # vouch only for weights that load
+    blobs = {
+        name: (directory / name).read_bytes()
+        for name in WEIGHT_NAMES
+        if (directory / name).is_file()
+    }
+    has_predictor = config["predictor"] is not None and PREDICTOR_NAME in blobs
+    if has_predictor or (config.get("action_predictor") and ACTION_PREDICTOR_NAME in blobs):
+        load_world_model(directory, verify_checksums=False)
+    known = config.get(CHECKSUMS_KEY)
+    if known is not None:
+        _check_checksums(directory, known)
+        for name, blob in blobs.items():
+            if name in known and _sha256(blob) != known[name]:
+                raise ValueError(_mismatch(directory / name))
+    out = directory if out is None else Path(out)
+    _check_destination(out)
+    skip = {CONFIG_NAME, *blobs}
+    extra = sorted(
+        p for p in directory.iterdir() if p.name not in skip and not p.name.startswith(".")
+    )
+    _write_export(out, config, blobs, extra)
+    return out
 
 
 # ------------------------------------------------------------------------------------- load
@@ -230,13 +290,64 @@ def _read_config(directory: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     return directory, config
 
 
-def _load_strict(module: nn.Module, path: Path) -> None:
-    """Load safetensors ``path`` into ``module``; any key or shape mismatch is an error."""
+def _check_checksums(directory: Path, checksums: Any) -> dict[str, str]:
+    """``config.json``'s checksums, checked for form: ``{weight file name: SHA-256 hex}``."""
+    if not isinstance(checksums, dict) or not all(
+        isinstance(name, str) and isinstance(digest, str) and _HEX_DIGEST.fullmatch(digest)
+        for name, digest in checksums.items()
+    ):
+        raise ValueError(
+            f"{directory / CONFIG_NAME}: {CHECKSUMS_KEY!r} must map weight file names to "
+            "SHA-256 hex digests (64 lower-case hex digits)"
+        )
+    return checksums
+
+
+def _checksums(directory: Path, config: dict[str, Any], verify: bool) -> dict[str, str] | None:
+    """The checksums to check the weights against: None when ``verify`` is off or the export
+    predates checksums (then with a one-line warning)."""
+    if not verify:
+        return None
+    if CHECKSUMS_KEY not in config:
+        warnings.warn(
+            f"{directory / CONFIG_NAME} has no weight checksums (an export from an older "
+            f"jepa-world), so its weights load unchecked; `jepa-world export --ckpt_path "
+            f"{directory} --out {directory}` adds them",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+    checksums = _check_checksums(directory, config[CHECKSUMS_KEY])
+    for name in checksums:
+        if not (directory / name).is_file():
+            raise FileNotFoundError(
+                f"{directory / name} is missing: config.json lists its checksum, so the export "
+                "had it"
+            )
+    return checksums
+
+
+def _mismatch(path: Path) -> str:
+    return (
+        f"{path} is corrupt: its SHA-256 does not match the checksum in {CONFIG_NAME} (the file "
+        "changed after export); export the model again from its checkpoint"
+    )
+
+
+def _load_strict(module: nn.Module, path: Path, checksums: dict[str, str] | None = None) -> None:
+    """Load safetensors ``path`` into ``module``; any key or shape mismatch is an error, and so
+    is a SHA-256 that differs from ``checksums[path.name]`` (when ``checksums`` is given)."""
     if not path.is_file():
         raise FileNotFoundError(f"weights file not found: {path}")
+    data = path.read_bytes()  # read once: hashed, then parsed
+    if checksums is not None:
+        if path.name not in checksums:
+            raise ValueError(f"{path} has no checksum in {CONFIG_NAME} {CHECKSUMS_KEY!r}")
+        if _sha256(data) != checksums[path.name]:
+            raise ValueError(_mismatch(path))
     try:
-        state = load_file(path)
-    except (SafetensorError, OSError) as err:
+        state = load_safetensors(data)
+    except (SafetensorError, OSError, ValueError) as err:
         raise ValueError(f"{path} is not a readable safetensors file: {err}") from err
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -265,12 +376,14 @@ def _freeze(module: nn.Module) -> nn.Module:
     return module
 
 
-def _build_encoder(config: dict[str, Any], path: Path) -> VideoEncoder:
+def _build_encoder(
+    config: dict[str, Any], path: Path, checksums: dict[str, str] | None = None
+) -> VideoEncoder:
     try:
         encoder = create_encoder(**config)
     except (TypeError, ValueError) as err:
         raise ValueError(f"config.json 'encoder' cannot be built: {err}") from err
-    _load_strict(encoder, path)
+    _load_strict(encoder, path, checksums)
     return encoder
 
 
@@ -325,10 +438,15 @@ class FrozenEncoder(nn.Module):
         return pooled if batched else pooled.squeeze(0)
 
 
-def load_encoder(directory: str | os.PathLike) -> FrozenEncoder:
-    """Load the frozen encoder (``model.safetensors``) of an export folder."""
+def load_encoder(directory: str | os.PathLike, *, verify_checksums: bool = True) -> FrozenEncoder:
+    """Load the frozen encoder (``model.safetensors``) of an export folder.
+
+    With ``verify_checksums`` (the default) the file's SHA-256 must match the one in config.json;
+    an export without checksums loads with a warning.
+    """
     directory, config = _read_config(directory)
-    return FrozenEncoder(_build_encoder(config["encoder"], directory / MODEL_NAME))
+    checksums = _checksums(directory, config, verify_checksums)
+    return FrozenEncoder(_build_encoder(config["encoder"], directory / MODEL_NAME, checksums))
 
 
 class WorldModel(nn.Module):
@@ -409,19 +527,30 @@ class WorldModel(nn.Module):
         return predictor.rollout(z0.to(device), actions.to(device=device, dtype=z0.dtype))
 
 
-def _build_module(kind: str, build: Any, config: dict[str, Any], path: Path) -> nn.Module:
+def _build_module(
+    kind: str,
+    build: Any,
+    config: dict[str, Any],
+    path: Path,
+    checksums: dict[str, str] | None = None,
+) -> nn.Module:
     try:
         module = build(**config)
     except (TypeError, ValueError) as err:
         raise ValueError(f"config.json {kind!r} cannot be built: {err}") from err
-    _load_strict(module, path)
+    _load_strict(module, path, checksums)
     return module
 
 
-def load_world_model(directory: str | os.PathLike) -> WorldModel:
+def load_world_model(directory: str | os.PathLike, *, verify_checksums: bool = True) -> WorldModel:
     """Load encoder, context encoder, predictor and/or action predictor of an export made with
-    at least one of the two predictors."""
+    at least one of the two predictors.
+
+    With ``verify_checksums`` (the default) every weight file's SHA-256 must match the one in
+    config.json; an export without checksums loads with a warning.
+    """
     directory, config = _read_config(directory)
+    checksums = _checksums(directory, config, verify_checksums)
     has_predictor = config["predictor"] is not None and (directory / PREDICTOR_NAME).is_file()
     action_config = config.get("action_predictor")
     has_actions = action_config is not None and (directory / ACTION_PREDICTOR_NAME).is_file()
@@ -430,14 +559,20 @@ def load_world_model(directory: str | os.PathLike) -> WorldModel:
             f"{directory} has no predictor ({PREDICTOR_NAME} / config 'predictor') and no action "
             f"predictor ({ACTION_PREDICTOR_NAME}); it holds an encoder only: use load_encoder"
         )
-    encoder = FrozenEncoder(_build_encoder(config["encoder"], directory / MODEL_NAME))
+    encoder = FrozenEncoder(_build_encoder(config["encoder"], directory / MODEL_NAME, checksums))
     context = encoder
     if (directory / CONTEXT_ENCODER_NAME).is_file():
-        context = FrozenEncoder(_build_encoder(config["encoder"], directory / CONTEXT_ENCODER_NAME))
+        context = FrozenEncoder(
+            _build_encoder(config["encoder"], directory / CONTEXT_ENCODER_NAME, checksums)
+        )
     predictor = None
     if has_predictor:
         predictor = _build_module(
-            "predictor", create_predictor, config["predictor"], directory / PREDICTOR_NAME
+            "predictor",
+            create_predictor,
+            config["predictor"],
+            directory / PREDICTOR_NAME,
+            checksums,
         )
     action_predictor = None
     if has_actions:
@@ -446,5 +581,6 @@ def load_world_model(directory: str | os.PathLike) -> WorldModel:
             create_action_predictor,
             action_config,
             directory / ACTION_PREDICTOR_NAME,
+            checksums,
         )
     return WorldModel(encoder, context, predictor, action_predictor)

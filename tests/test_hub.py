@@ -1,11 +1,17 @@
-"""Frozen-model API: export folder contents, strict loading, input handling, atomic writes."""
+"""Frozen-model API: export folder contents, strict loading, input handling, atomic writes,
+checksums."""
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +19,16 @@ import pytest
 import torch
 from torch import nn
 
-from jepa_world import hub
+from jepa_world.atomic import WriteError
+from jepa_world.cli import main
 from jepa_world.hub import (
+    CHECKSUMS_KEY,
     CONFIG_NAME,
     CONTEXT_ENCODER_NAME,
     FORMAT_VERSION,
     MODEL_NAME,
     PREDICTOR_NAME,
+    add_checksums,
     load_encoder,
     load_world_model,
     save_pretrained,
@@ -189,7 +198,7 @@ def test_mismatched_weights_name_file_and_key(tmp_path):
     (folder / MODEL_NAME).write_bytes(b"not safetensors")
     rewrite_config(folder, encoder={"patch_size": 8})
     with pytest.raises(ValueError, match="not a readable safetensors file"):
-        load_encoder(folder)
+        load_encoder(folder, verify_checksums=False)
 
 
 def test_overwrite_replaces_only_when_complete(tmp_path, monkeypatch):
@@ -200,14 +209,124 @@ def test_overwrite_replaces_only_when_complete(tmp_path, monkeypatch):
     second = (folder / MODEL_NAME).read_bytes()
     assert first != second
 
-    def broken_save(*args, **kwargs):
-        raise OSError("disk full")
+    real_write = os.write
+    calls = []
 
-    monkeypatch.setattr(hub, "save_file", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    def fill_disk(fd, data):  # the first block fits, then the disk is full
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, bytes(memoryview(data)[:4096]))
+
+    monkeypatch.setattr(os, "write", fill_disk)
+    with pytest.raises(WriteError) as caught:
         save_pretrained(encoder(2), folder)
+    monkeypatch.undo()
+    assert str(caught.value) == (
+        f"disk full while writing {folder}: {os.strerror(errno.ENOSPC)}; the previous export is "
+        "kept"
+    )
     assert (folder / MODEL_NAME).read_bytes() == second
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # no staging folder left
+    load_encoder(folder)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+@pytest.mark.parametrize(
+    ("umask", "folder_mode", "file_mode"), [(0o022, 0o755, 0o644), (0o027, 0o750, 0o640)]
+)
+def test_export_modes_follow_the_umask(tmp_path, umask, folder_mode, file_mode):
+    old = os.umask(umask)
+    try:
+        folder = save_pretrained(TrainedJEPA(), tmp_path / "export")
+        save_pretrained(TrainedJEPA(), folder)  # a replaced export too
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == folder_mode
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == file_mode, path.name
+
+
+def test_config_holds_the_sha256_of_every_weight_file(tmp_path):
+    folder = save_pretrained(TrainedJEPA(), tmp_path / "export")
+    checksums = json.loads((folder / CONFIG_NAME).read_text())[CHECKSUMS_KEY]
+    weights = sorted(p.name for p in folder.iterdir() if p.suffix == ".safetensors")
+    assert (
+        sorted(checksums) == weights == sorted([MODEL_NAME, CONTEXT_ENCODER_NAME, PREDICTOR_NAME])
+    )
+    for name, digest in checksums.items():
+        assert digest == hashlib.sha256((folder / name).read_bytes()).hexdigest()
+
+
+def scribble(path: Path, size: int = 4096, seed: int = 0) -> None:
+    """Overwrite ``size`` random bytes in the middle of a file (its length stays)."""
+    data = bytearray(path.read_bytes())
+    start = len(data) // 2 - size // 2
+    assert start > 0 and start + size < len(data)
+    data[start : start + size] = np.random.default_rng(seed).bytes(size)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name", [MODEL_NAME, CONTEXT_ENCODER_NAME, PREDICTOR_NAME])
+def test_corrupt_weight_file_is_named_at_load(tmp_path, name):
+    folder = save_pretrained(TrainedJEPA(), tmp_path / "export")
+    scribble(folder / name)
+    message = f"{folder / name} is corrupt: its SHA-256 does not match the checksum in config.json"
+    with pytest.raises(ValueError, match="^" + message.replace(".", r"\.")) as caught:
+        load_world_model(folder)
+    assert "\n" not in str(caught.value)
+    if name == MODEL_NAME:
+        with pytest.raises(ValueError, match="is corrupt"):
+            load_encoder(folder)
+    else:
+        load_encoder(folder)  # reads model.safetensors only
+    with pytest.raises(ValueError, match="is corrupt"):
+        add_checksums(folder, tmp_path / "blessed")
+
+
+def test_weight_file_listed_in_checksums_must_be_there(tmp_path):
+    folder = save_pretrained(TrainedJEPA(), tmp_path / "export")
+    (folder / CONTEXT_ENCODER_NAME).unlink()
+    with pytest.raises(FileNotFoundError, match="context_encoder.safetensors is missing"):
+        load_world_model(folder)
+    rewrite_config(folder, **{CHECKSUMS_KEY: {MODEL_NAME: "nothex"}})
+    with pytest.raises(ValueError, match="SHA-256 hex digests"):
+        load_encoder(folder)
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "exports_v1" / "physics"
+
+
+def test_export_without_checksums_loads_with_a_warning_and_export_adds_them(tmp_path, capsys):
+    folder = tmp_path / "old"
+    shutil.copytree(FIXTURE, folder)
+    with pytest.warns(UserWarning) as caught:
+        before = load_world_model(folder)
+    assert len(caught) == 1
+    warning = str(caught[0].message)
+    assert (
+        warning.startswith(f"{folder / CONFIG_NAME} has no weight checksums")
+        and "\n" not in warning
+    )
+    assert "jepa-world export" in warning
+
+    main(["export", "--ckpt_path", str(folder), "--out", str(folder)])
+    assert "weight checksums" in capsys.readouterr().out
+    config = json.loads((folder / CONFIG_NAME).read_text())
+    old = json.loads((FIXTURE / CONFIG_NAME).read_text())
+    assert {k: v for k, v in config.items() if k != CHECKSUMS_KEY} == old
+    assert sorted(config[CHECKSUMS_KEY]) == sorted(
+        [MODEL_NAME, CONTEXT_ENCODER_NAME, PREDICTOR_NAME]
+    )
+    assert (folder / "expected.safetensors").read_bytes() == (
+        FIXTURE / "expected.safetensors"
+    ).read_bytes()  # other files come along
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        after = load_world_model(folder)
+    video = torch.rand(1, 16, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(before.predict(video[:, :4], 2), after.predict(video[:, :4], 2))
 
 
 def test_refuses_to_replace_a_folder_that_is_not_an_export(tmp_path):

@@ -19,7 +19,6 @@ from lightning.fabric.plugins import TorchCheckpointIO
 from torch import nn
 
 from jepa_world.atomic import write_bytes
-
 from jepa_world.training.base import CLASS_KEY
 from jepa_world.training.class_paths import check_class_paths
 

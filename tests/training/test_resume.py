@@ -33,7 +33,9 @@ def tiny_recipe(folder: Path, keep_all: bool = True) -> Path:
     for callback in config["trainer"]["callbacks"]:
         name = callback["class_path"].rsplit(".", 1)[-1]
         if name == "ModelCheckpoint":
-            callback["init_args"].update(every_n_train_steps=EVERY, save_top_k=-1 if keep_all else 0)
+            callback["init_args"].update(
+                every_n_train_steps=EVERY, save_top_k=-1 if keep_all else 0
+            )
         elif name == "OnlineVelocityProbe":
             callback["init_args"]["clips"] = 16
         elif name == "ProbeSuite":
