@@ -157,7 +157,8 @@ def staged_folder(
     """Yield an empty folder beside ``target`` to fill; on a normal exit it is fsync'd and swapped
     into place in one rename, on an error it is removed and ``target`` is left as it was.
 
-    An ``OSError`` becomes a :class:`WriteError` naming ``target`` (see :func:`write_bytes`).
+    An ``OSError`` of the file system (one with an ``errno``) becomes a :class:`WriteError`
+    naming ``target`` (see :func:`write_bytes`).
     """
     target = Path(target)
     existed = target.exists()
@@ -169,6 +170,8 @@ def staged_folder(
         replace_folder(staging, target)
     except OSError as err:
         _remove_folder(staging)
+        if err.errno is None:  # raised by the caller's own checks, not by the file system
+            raise
         raise WriteError.from_error(err, target, what, existed, hint) from err
     except BaseException:
         _remove_folder(staging)

@@ -15,8 +15,10 @@ them and ``np.load(mmap_mode="r")`` maps them without a copy)::
       shard-000001/ ...
 
 Shard ``k`` holds the clips with seeds ``seed_start + k * shard_size + arange(n)``. Writing is
-atomic: everything goes to a hidden temporary folder next to ``DIR`` that is renamed to ``DIR`` only
-once complete, so a crash leaves no half-written dataset (at most a ``.DIR.partial-*`` folder).
+atomic: everything goes to a hidden temporary folder next to ``DIR`` that is fsync'd and renamed to
+``DIR`` only once complete (:mod:`jepa_world.atomic`), so a crash leaves no half-written dataset (at
+most a hidden ``.DIR.tmp-*`` folder). Files and folders get the usual modes (0666 / 0777 less the
+umask).
 
 Reading checks every file's presence, byte size and ``.npy`` header (shape, dtype) at setup, and
 its sha256 when asked (``verify_hashes``); any mismatch raises an error naming the file.
@@ -31,9 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from torch.utils.data import DataLoader, Dataset
 
+from jepa_world.atomic import staged_folder
 from jepa_world.checks import check_int
 from jepa_world.data.batch import to_tensors
 from jepa_world.data.partition import (
@@ -95,9 +95,7 @@ def write_shards(
     out = Path(out_dir)
     _check_target(out, overwrite)
     world = create_world(world_name, **params)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    with staged_folder(out, what="shard folder") as tmp:
         shards, arrays, done = [], None, 0
         for k, first in enumerate(range(0, clips, shard_size)):
             seeds = seed_start + first + np.arange(min(shard_size, clips - first), dtype=np.int64)
@@ -132,32 +130,13 @@ def write_shards(
             "shards": shards,
         }
         (tmp / INDEX).write_text(json.dumps(index, indent=1))
-        _commit(tmp, out, overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _check_target(out, overwrite)  # still free: nobody wrote there meanwhile
     return [out / shard["name"] for shard in shards]
 
 
 def _check_target(out: Path, overwrite: bool) -> None:
     if out.exists() and not overwrite and not (out.is_dir() and not any(out.iterdir())):
         raise FileExistsError(f"out_dir {out} already exists and is not empty: pass overwrite=True")
-
-
-def _commit(tmp: Path, out: Path, overwrite: bool) -> None:
-    """Move the finished temporary folder to ``out`` in one rename."""
-    _check_target(out, overwrite)
-    old = None
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    elif out.exists():
-        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex}")
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None and old.is_dir():
-        shutil.rmtree(old)
-    elif old is not None:
-        old.unlink()
 
 
 def flatten(batch: Mapping[str, Any], prefix: str = "") -> dict[str, np.ndarray]:

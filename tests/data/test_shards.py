@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +184,17 @@ def test_real_physics2d_shards(tmp_path: Path) -> None:
     batch = next(iter(dm.train_dataloader()))
     assert batch["video"].shape == (2, 2, 3, 32, 32)
     assert batch["state"]["position"].dtype == torch.float32
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+def test_shards_get_the_umask_modes(fake_world, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "ds"
+        write_shards("fake", out, clips=5, world_params={"frames": 3}, shard_size=4)
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(tmp_path): stat.S_IMODE(p.stat().st_mode) for p in tmp_path.rglob("*")}
+    assert modes[Path("ds")] == 0o755 and modes[Path("ds/shard-000000")] == 0o755
+    assert modes[Path("ds/index.json")] == modes[Path("ds/shard-000001/video.npy")] == 0o644
+    assert set(modes.values()) == {0o755, 0o644}
