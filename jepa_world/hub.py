@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -334,17 +335,48 @@ def _mismatch(path: Path) -> str:
     )
 
 
-def _load_strict(module: nn.Module, path: Path, checksums: dict[str, str] | None = None) -> None:
-    """Load safetensors ``path`` into ``module``; any key or shape mismatch is an error, and so
-    is a SHA-256 that differs from ``checksums[path.name]`` (when ``checksums`` is given)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file not found: {path}")
-    data = path.read_bytes()  # read once: hashed, then parsed
-    if checksums is not None:
-        if path.name not in checksums:
-            raise ValueError(f"{path} has no checksum in {CONFIG_NAME} {CHECKSUMS_KEY!r}")
-        if _sha256(data) != checksums[path.name]:
-            raise ValueError(_mismatch(path))
+class _WeightFile:
+    """A weight file read, and its SHA-256 checked, in a background thread.
+
+    Started before the module is built, so that reading and hashing (both release the GIL)
+    overlap with building it: the check then costs next to nothing at load. :meth:`data` waits
+    and raises what went wrong, naming the file.
+    """
+
+    def __init__(self, path: Path, checksums: dict[str, str] | None) -> None:
+        self.path, self.checksums = path, checksums
+        self._data: bytes | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            path = self.path
+            if not path.is_file():
+                raise FileNotFoundError(f"weights file not found: {path}")
+            data = path.read_bytes()  # read once: hashed, then parsed
+            if self.checksums is not None:
+                if path.name not in self.checksums:
+                    raise ValueError(f"{path} has no checksum in {CONFIG_NAME} {CHECKSUMS_KEY!r}")
+                if _sha256(data) != self.checksums[path.name]:
+                    raise ValueError(_mismatch(path))
+            self._data = data
+        except BaseException as err:  # handed to the caller by data()
+            self._error = err
+
+    def data(self) -> bytes:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._data is not None
+        return self._data
+
+
+def _load_strict(module: nn.Module, weights: _WeightFile) -> None:
+    """Load the safetensors file into ``module``; any key or shape mismatch is an error, and so
+    is a SHA-256 that differs from the checksum in config.json (when checked)."""
+    path, data = weights.path, weights.data()
     try:
         state = load_safetensors(data)
     except (SafetensorError, OSError, ValueError) as err:
@@ -379,11 +411,12 @@ def _freeze(module: nn.Module) -> nn.Module:
 def _build_encoder(
     config: dict[str, Any], path: Path, checksums: dict[str, str] | None = None
 ) -> VideoEncoder:
+    weights = _WeightFile(path, checksums)
     try:
         encoder = create_encoder(**config)
     except (TypeError, ValueError) as err:
         raise ValueError(f"config.json 'encoder' cannot be built: {err}") from err
-    _load_strict(encoder, path, checksums)
+    _load_strict(encoder, weights)
     return encoder
 
 
@@ -534,11 +567,12 @@ def _build_module(
     path: Path,
     checksums: dict[str, str] | None = None,
 ) -> nn.Module:
+    weights = _WeightFile(path, checksums)
     try:
         module = build(**config)
     except (TypeError, ValueError) as err:
         raise ValueError(f"config.json {kind!r} cannot be built: {err}") from err
-    _load_strict(module, path, checksums)
+    _load_strict(module, weights)
     return module
 
 

@@ -74,6 +74,16 @@ def assert_same_weights(a: Path, b: Path) -> None:
     assert all(torch.equal(wa[k], wb[k]) for k in wa), f"max |diff| {diffs[worst]:.3g} in {worst}"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _subnormals_flushed():
+    """Train as the jepa-world command does (subnormal floats flushed: about 2x faster here)."""
+    from jepa_world.training.runtime import flush_denormal_floats
+
+    flush_denormal_floats()
+    yield
+    torch.set_flush_denormal(False)
+
+
 @pytest.fixture(scope="module")
 def straight(tmp_path_factory, tiny_args) -> tuple[Path, Path]:
     """The recipe (tiny) run for STEPS steps without a stop: (recipe, run folder)."""
