@@ -72,6 +72,7 @@ PREDICTOR_NAME = "predictor.safetensors"
 ACTION_PREDICTOR_NAME = "action_predictor.safetensors"
 """File name of the action predictor's weights."""
 WEIGHT_NAMES = (MODEL_NAME, CONTEXT_ENCODER_NAME, PREDICTOR_NAME, ACTION_PREDICTOR_NAME)
+"""Every weight file an export can hold, each checksummed in ``config.json``."""
 CHECKSUMS_KEY = "checksums"
 """``config.json`` key: ``{weight file name: SHA-256 hex digest}`` of every weight file."""
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")

@@ -38,6 +38,14 @@ class CollapseMonitor(Callback):
         self._low_steps = 0
         self._warned = False
 
+    def state_dict(self) -> dict[str, Any]:
+        """The count of low steps, saved in checkpoints so a resumed run stops where it would."""
+        return {"low_steps": self._low_steps, "warned": self._warned}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._low_steps = int(state_dict.get("low_steps", 0))
+        self._warned = bool(state_dict.get("warned", False))
+
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         std = getattr(pl_module, "last_target_std", None)
         if std is None or trainer.global_step < self.warmup_steps:

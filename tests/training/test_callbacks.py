@@ -57,3 +57,22 @@ def test_collapse_monitor_warns_then_stops():
     assert trainer.should_stop and "collapse" in monitor.stopped_message
     with pytest.raises(ValueError, match="threshold"):
         CollapseMonitor(threshold=0.0)
+
+
+def test_collapse_monitor_count_survives_a_resume():
+    class Trainer:
+        global_step = 30
+        should_stop = False
+        is_global_zero = True
+
+    class Module:
+        last_target_std = 0.01
+
+    first = CollapseMonitor(threshold=0.05, patience=2, warmup_steps=0)
+    with pytest.warns(UserWarning, match="collapsing"):
+        first.on_train_batch_end(Trainer(), Module(), None, None, 0)
+    resumed = CollapseMonitor(threshold=0.05, patience=2, warmup_steps=0)
+    resumed.load_state_dict(first.state_dict())
+    trainer = Trainer()
+    resumed.on_train_batch_end(trainer, Module(), None, None, 1)  # no second warning
+    assert trainer.should_stop
