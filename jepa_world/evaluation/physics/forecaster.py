@@ -1,0 +1,301 @@
+"""A forecaster fitted on frozen features: roll-out and surprise for encoders without a predictor.
+
+The dynamics analogue of a linear probe. The encoder stays frozen; a small causal predictor
+learns, on the features of training-world clips, to forecast the next time step's features from
+the last ``context_steps`` steps, and is then rolled out autoregressively (its forecasts fed
+back). Everything about it is fixed by a :class:`ForecasterBudget` (steps, clips, batch size,
+learning rate, width, depth, context, seed), so two models are compared under the same fit, and
+it is fitted per model (and per random-init twin).
+
+Architecture. Features are standardised per channel with statistics of the fitting features (an
+invertible linear map, so linear dynamics stay linear). The forecast of step t + 1 is
+
+    x_t + A [x_(t-K+1), ..., x_t] + head(transformer(last K steps' tokens))[last step]
+
+per token: a linear autoregression over the last K steps (shared by all tokens) plus a small
+transformer over the K x N tokens of the context (attention across tokens carries interactions;
+every input is in the past, so no mask is needed), whose output head starts at zero. Contexts
+shorter than K are left-padded with their first step; fitting draws context lengths 1..K so that
+short contexts are forecast as well. Loss: L1, the distance every probe scores with.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from jepa_world.checks import check_int
+from jepa_world.data.seeds import seed_range
+from jepa_world.models._timm import Block
+
+__all__ = ["ForecasterBudget", "FittedForecaster", "fit_forecaster"]
+
+_TRAIN_START, _TRAIN_STOP = seed_range("train")
+_LINEAR_ROWS = 16_384  # token rows drawn for the closed-form linear part
+_RIDGE = 1e-4  # its ridge, relative to the mean eigenvalue of the Gram matrix
+
+
+@dataclass(frozen=True)
+class ForecasterBudget:
+    """Everything that fixes a fitted forecaster (the suite's ``forecaster`` section).
+
+    ``seed_start`` / ``clips``: the fitting clips' seeds, ``[seed_start, seed_start + clips)``,
+    inside the training seed range (the forecaster is fitted on training-world clips, like a
+    probe on training features; probe clips are never used). ``frames``: clip length (None: the
+    model's training clip). ``context_steps``: K, the steps each forecast sees. ``seed``: weight
+    init and batch draws.
+    """
+
+    steps: int = 300
+    clips: int = 256
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    width: int = 64
+    depth: int = 2
+    heads: int = 4
+    context_steps: int = 4
+    seed_start: int = 0
+    seed: int = 0
+    frames: int | None = None
+    world: str = "physics2d"
+    world_params: dict[str, Any] = field(default_factory=dict)
+    beside_predictor: bool = True
+
+    def __post_init__(self) -> None:
+        check_int("forecaster.steps", self.steps, 1, 1_000_000)
+        check_int("forecaster.clips", self.clips, 1, 1_000_000)
+        check_int("forecaster.batch_size", self.batch_size, 1, 1_000_000)
+        check_int("forecaster.width", self.width, 2, 4096)
+        check_int("forecaster.depth", self.depth, 0, 64)
+        check_int("forecaster.heads", self.heads, 1, 64)
+        check_int("forecaster.context_steps", self.context_steps, 1, 1024)
+        check_int("forecaster.seed", self.seed, 0, 2**31 - 1)
+        check_int("forecaster.seed_start", self.seed_start, _TRAIN_START, _TRAIN_STOP - 1)
+        if self.seed_start + self.clips > _TRAIN_STOP:
+            raise ValueError(
+                f"forecaster seeds [{self.seed_start}, {self.seed_start + self.clips}) leave the "
+                f"training seed range [{_TRAIN_START}, {_TRAIN_STOP})"
+            )
+        if self.frames is not None:
+            check_int("forecaster.frames", self.frames, 2, 4096)
+        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 1):
+            raise ValueError(f"forecaster.lr={self.lr!r} is out of range: allowed (0, 1]")
+        if not (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay <= 1):
+            raise ValueError(
+                f"forecaster.weight_decay={self.weight_decay!r} is out of range: allowed [0, 1]"
+            )
+        if self.depth and self.width % self.heads:
+            raise ValueError(
+                f"forecaster.width={self.width} must be divisible by forecaster.heads="
+                f"{self.heads}"
+            )
+
+    def seeds(self) -> list[int]:
+        return list(range(self.seed_start, self.seed_start + self.clips))
+
+    def describe(self) -> dict[str, Any]:
+        """The budget as the report states it."""
+        return {
+            "what": "next-step forecaster fitted on frozen layer-normed features of training-"
+            "world clips (linear autoregression over the last context_steps steps plus a small "
+            "transformer over their tokens), L1 loss, AdamW with cosine decay; rolled out "
+            "autoregressively",
+            "steps": self.steps,
+            "clips": self.clips,
+            "seeds": [self.seed_start, self.seed_start + self.clips],
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "width": self.width,
+            "depth": self.depth,
+            "heads": self.heads,
+            "context_steps": self.context_steps,
+            "seed": self.seed,
+            "world": self.world,
+            "world_params": dict(self.world_params),
+            "frames": self.frames,
+        }
+
+
+class _Net(nn.Module):
+    """Standardised next-step forecaster over K steps of N tokens (see the module docstring)."""
+
+    def __init__(self, k: int, n: int, d: int, budget: ForecasterBudget) -> None:
+        super().__init__()
+        self.k, self.n, self.d = k, n, d
+        self.linear = nn.Linear(k * d, d)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+        self.depth = budget.depth
+        if self.depth:
+            w = budget.width
+            self.embed = nn.Linear(d, w)
+            self.time = nn.Parameter(torch.zeros(1, k, 1, w))
+            self.token = nn.Parameter(torch.zeros(1, 1, n, w))
+            nn.init.normal_(self.time, std=0.02)
+            nn.init.normal_(self.token, std=0.02)
+            self.blocks = nn.ModuleList(
+                Block(w, budget.heads, mlp_ratio=4.0, qkv_bias=True) for _ in range(self.depth)
+            )
+            self.norm = nn.LayerNorm(w)
+            self.head = nn.Linear(w, d)
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+
+    def forward(self, window: Tensor) -> Tensor:
+        """``window`` (B, K, N, D) standardised -> next step (B, N, D) standardised."""
+        b, k, n, d = window.shape
+        flat = window.permute(0, 2, 1, 3).reshape(b, n, k * d)
+        out = window[:, -1] + self.linear(flat)
+        if self.depth:
+            x = self.embed(window) + self.time + self.token
+            x = x.reshape(b, k * n, -1)
+            for block in self.blocks:
+                x = block(x)
+            out = out + self.head(self.norm(x[:, -n:]))
+        return out
+
+
+def _pad_left(context: Tensor, k: int) -> Tensor:
+    """The last ``k`` steps of ``context`` (B, C, N, D), left-padded with its first step."""
+    c = context.shape[1]
+    if c >= k:
+        return context[:, -k:]
+    pad = context[:, :1].expand(-1, k - c, -1, -1)
+    return torch.cat([pad, context], dim=1)
+
+
+class FittedForecaster:
+    """A fitted next-step forecaster; :meth:`predict` rolls it out autoregressively."""
+
+    def __init__(self, net: _Net, mean: Tensor, std: Tensor, budget: ForecasterBudget) -> None:
+        self.net = net.eval()
+        self.mean, self.std = mean, std
+        self.budget = budget
+        self.context_steps = net.k
+        self.history: list[float] = []
+
+    @torch.inference_mode()
+    def predict(self, context: Tensor, steps: int) -> Tensor:
+        """Forecast ``steps`` steps after ``context`` (B, C, N, D): returns (B, steps, N, D).
+
+        Each step is forecast from the last ``context_steps`` steps of context and earlier
+        forecasts (fewer at the start: left-padded with the first step), then fed back.
+        """
+        check_int("steps", steps, 1)
+        self._check(context, "context")
+        seq = (context.float().cpu() - self.mean) / self.std
+        window = _pad_left(seq, self.net.k)
+        out = []
+        for _ in range(steps):
+            nxt = self.net(window)
+            out.append(nxt)
+            window = torch.cat([window[:, 1:], nxt[:, None]], dim=1)
+        return torch.stack(out, dim=1) * self.std + self.mean
+
+    @torch.inference_mode()
+    def next_steps(self, features: Tensor) -> Tensor:
+        """Teacher-forced one-step forecasts of every step of ``features`` (B, T, N, D) from its
+        real past (the last ``context_steps`` steps, fewer at the start). Step 0, which has no
+        past, is NaN. Returns (B, T, N, D)."""
+        self._check(features, "features")
+        x = (features.float().cpu() - self.mean) / self.std
+        b, t, n, d = x.shape
+        out = torch.full_like(x, float("nan"))
+        k = self.net.k
+        padded = torch.cat([x[:, :1].expand(-1, k - 1, -1, -1), x], dim=1)
+        for s in range(1, t):
+            out[:, s] = self.net(padded[:, s - 1 : s - 1 + k])
+        return out * self.std + self.mean
+
+    def _check(self, x: Tensor, name: str) -> None:
+        if x.ndim != 4 or x.shape[1] < 1 or tuple(x.shape[2:]) != (self.net.n, self.net.d):
+            raise ValueError(
+                f"{name} must be (B, T, N={self.net.n}, D={self.net.d}), got {tuple(x.shape)}"
+            )
+
+
+def _fit_linear(net: _Net, window: Tensor, target: Tensor) -> None:
+    """Closed-form ridge for the linear autoregression: ``target - x_t`` from the K-step window,
+    per token, with a small ridge relative to the mean eigenvalue (features are standardised)."""
+    b, k, n, d = window.shape
+    inputs = window.permute(0, 2, 1, 3).reshape(b * n, k * d).double()
+    outputs = (target - window[:, -1]).reshape(b * n, d).double()
+    mu_in, mu_out = inputs.mean(0), outputs.mean(0)
+    xc, yc = inputs - mu_in, outputs - mu_out
+    gram = xc.T @ xc
+    alpha = _RIDGE * float(gram.diagonal().mean()) + 1e-12
+    weight = torch.linalg.solve(gram + alpha * torch.eye(k * d, dtype=gram.dtype), xc.T @ yc)
+    with torch.no_grad():
+        net.linear.weight.copy_(weight.T.float())
+        net.linear.bias.copy_((mu_out - mu_in @ weight).float())
+
+
+def fit_forecaster(features: Tensor, budget: ForecasterBudget, seed: int) -> FittedForecaster:
+    """Fit a next-step forecaster on ``features`` (B, T, N, D) under ``budget``.
+
+    Each training example is a random (clip, step) with a random context length in 1..K (K =
+    ``budget.context_steps``, capped at T - 1), drawn from ``torch.Generator`` seeded by ``seed``;
+    the weights are initialised under the same seed. Deterministic for a given input and thread
+    count.
+    """
+    if features.ndim != 4:
+        raise ValueError(f"features must be (B, T, N, D), got shape {tuple(features.shape)}")
+    b, t, n, d = features.shape
+    if t < 2 or b < 1:
+        raise ValueError(f"features {tuple(features.shape)} need B >= 1 clips of T >= 2 steps")
+    check_int("seed", seed, 0, 2**63 - 1)
+    k = min(budget.context_steps, t - 1)
+    x = features.detach().float().cpu()
+    mean = x.mean(dim=(0, 1, 2))
+    std = x.std(dim=(0, 1, 2)).clamp_min(1e-6)
+    x = (x - mean) / std
+    gen = torch.Generator().manual_seed(int(seed))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        net = _Net(k, n, d, budget)
+    offsets = torch.arange(k)
+
+    def draw(count: int) -> tuple[Tensor, Tensor]:
+        """``count`` random (window, next step) examples with context lengths 1..K."""
+        clip = torch.randint(0, b, (count,), generator=gen)
+        last = torch.randint(0, t - 1, (count,), generator=gen)  # the context ends here
+        length = torch.randint(1, k + 1, (count,), generator=gen)
+        # the window holds steps last-K+1 .. last; those before the context's first step (or
+        # before the clip) repeat that first step, as predict() pads a short context
+        first = (last - length + 1).clamp_min(0)
+        steps = torch.maximum(last[:, None] - (k - 1) + offsets[None], first[:, None])
+        return x[clip[:, None], steps], x[clip, last + 1]
+
+    _fit_linear(net, *draw(max(1, _LINEAR_ROWS // n)))
+    history: list[float] = []
+    if net.depth:
+        params = [p for name, p in net.named_parameters() if not name.startswith("linear.")]
+        opt = torch.optim.AdamW(params, lr=budget.lr, weight_decay=budget.weight_decay)
+        warmup = max(1, budget.steps // 20)
+
+        def lr_at(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            progress = (step - warmup) / max(1, budget.steps - warmup)
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+        net.train()
+        for _ in range(budget.steps):
+            window, target = draw(budget.batch_size)
+            loss = F.l1_loss(net(window), target)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            history.append(float(loss.detach()))
+    fitted = FittedForecaster(net, mean, std, budget)
+    fitted.history = history
+    return fitted
