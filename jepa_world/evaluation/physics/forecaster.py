@@ -22,105 +22,19 @@ short contexts are forecast as well. Loss: L1, the distance every probe scores w
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from jepa_world.checks import check_int
-from jepa_world.data.seeds import seed_range
+from jepa_world.evaluation.physics.spec import ForecasterBudget
 from jepa_world.models._timm import Block
 
 __all__ = ["ForecasterBudget", "FittedForecaster", "fit_forecaster"]
 
-_TRAIN_START, _TRAIN_STOP = seed_range("train")
 _LINEAR_ROWS = 16_384  # token rows drawn for the closed-form linear part
 _RIDGE = 1e-4  # its ridge, relative to the mean eigenvalue of the Gram matrix
-
-
-@dataclass(frozen=True)
-class ForecasterBudget:
-    """Everything that fixes a fitted forecaster (the suite's ``forecaster`` section).
-
-    ``seed_start`` / ``clips``: the fitting clips' seeds, ``[seed_start, seed_start + clips)``,
-    inside the training seed range (the forecaster is fitted on training-world clips, like a
-    probe on training features; probe clips are never used). ``frames``: clip length (None: the
-    model's training clip). ``context_steps``: K, the steps each forecast sees. ``seed``: weight
-    init and batch draws.
-    """
-
-    steps: int = 300
-    clips: int = 256
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    width: int = 64
-    depth: int = 2
-    heads: int = 4
-    context_steps: int = 4
-    seed_start: int = 0
-    seed: int = 0
-    frames: int | None = None
-    world: str = "physics2d"
-    world_params: dict[str, Any] = field(default_factory=dict)
-    beside_predictor: bool = True
-
-    def __post_init__(self) -> None:
-        check_int("forecaster.steps", self.steps, 1, 1_000_000)
-        check_int("forecaster.clips", self.clips, 1, 1_000_000)
-        check_int("forecaster.batch_size", self.batch_size, 1, 1_000_000)
-        check_int("forecaster.width", self.width, 2, 4096)
-        check_int("forecaster.depth", self.depth, 0, 64)
-        check_int("forecaster.heads", self.heads, 1, 64)
-        check_int("forecaster.context_steps", self.context_steps, 1, 1024)
-        check_int("forecaster.seed", self.seed, 0, 2**31 - 1)
-        check_int("forecaster.seed_start", self.seed_start, _TRAIN_START, _TRAIN_STOP - 1)
-        if self.seed_start + self.clips > _TRAIN_STOP:
-            raise ValueError(
-                f"forecaster seeds [{self.seed_start}, {self.seed_start + self.clips}) leave the "
-                f"training seed range [{_TRAIN_START}, {_TRAIN_STOP})"
-            )
-        if self.frames is not None:
-            check_int("forecaster.frames", self.frames, 2, 4096)
-        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 1):
-            raise ValueError(f"forecaster.lr={self.lr!r} is out of range: allowed (0, 1]")
-        if not (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay <= 1):
-            raise ValueError(
-                f"forecaster.weight_decay={self.weight_decay!r} is out of range: allowed [0, 1]"
-            )
-        if self.depth and self.width % self.heads:
-            raise ValueError(
-                f"forecaster.width={self.width} must be divisible by forecaster.heads="
-                f"{self.heads}"
-            )
-
-    def seeds(self) -> list[int]:
-        return list(range(self.seed_start, self.seed_start + self.clips))
-
-    def describe(self) -> dict[str, Any]:
-        """The budget as the report states it."""
-        return {
-            "what": "next-step forecaster fitted on frozen layer-normed features of training-"
-            "world clips (linear autoregression over the last context_steps steps plus a small "
-            "transformer over their tokens), L1 loss, AdamW with cosine decay; rolled out "
-            "autoregressively",
-            "steps": self.steps,
-            "clips": self.clips,
-            "seeds": [self.seed_start, self.seed_start + self.clips],
-            "batch_size": self.batch_size,
-            "lr": self.lr,
-            "weight_decay": self.weight_decay,
-            "width": self.width,
-            "depth": self.depth,
-            "heads": self.heads,
-            "context_steps": self.context_steps,
-            "seed": self.seed,
-            "world": self.world,
-            "world_params": dict(self.world_params),
-            "frames": self.frames,
-        }
 
 
 class _Net(nn.Module):
