@@ -622,13 +622,13 @@ class _Scorer:
         self.spec, self.c, self.lengths, self.batch = spec, context_steps, lengths, batch
         self.tubelet, self.patch = model.tubelet, model.patch_size
 
-    def settings(self, context: str, context_steps: int | None = None) -> SurpriseSettings:
+    def settings(self, context: str) -> SurpriseSettings:
+        """The plain score's settings under ``context`` (``fixed`` or ``growing``)."""
         spec = self.spec
-        fixed = context_steps is not None
         return SurpriseSettings(
-            context_steps=context_steps or self.c,
-            stride=None if fixed else spec.stride,
-            horizons=None if fixed else spec.horizons,
+            context_steps=self.c,
+            stride=spec.stride,
+            horizons=spec.horizons,
             token_reduction=spec.token_reduction,
             topk=spec.topk,
             clip_score=spec.clip_score,
