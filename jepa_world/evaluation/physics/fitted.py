@@ -97,16 +97,16 @@ class FittedModel:
         tub = self.model.tubelet
         targets = self.model.targets(windows)
         w = targets.shape[1]
-        preds = {}
+        contexts = []
         for c in lengths:
             if not 1 <= c < w:
                 raise ValueError(f"context_steps={c} is out of range: allowed [1, {w - 1}]")
             if self.model.mixes_time:
-                context = self.model.targets(windows[:, : c * tub])
+                contexts.append(self.model.targets(windows[:, : c * tub]))
             else:
-                context = targets[:, :c]
-            preds[c] = self.forecaster.predict(context, w - c)
-        return preds, targets
+                contexts.append(targets[:, :c])
+        rolled = self.forecaster.predict_many(contexts, w - min(lengths))
+        return {c: r[:, : w - c] for c, r in zip(lengths, rolled, strict=True)}, targets
 
     @torch.inference_mode()
     def next_step_forecasts(self, video: np.ndarray | Tensor) -> tuple[Tensor, Tensor]:

@@ -103,16 +103,25 @@ class FittedForecaster:
         Each step is forecast from the last ``context_steps`` steps of context and earlier
         forecasts (fewer at the start: left-padded with the first step), then fed back.
         """
+        return self.predict_many([context], steps)[0]
+
+    @torch.inference_mode()
+    def predict_many(self, contexts: list[Tensor], steps: int) -> list[Tensor]:
+        """:meth:`predict` for several contexts (any lengths C >= 1, same N and D) in one batch:
+        every context is padded to ``context_steps`` first, so one roll-out serves them all."""
         check_int("steps", steps, 1)
-        self._check(context, "context")
-        seq = (context.float().cpu() - self.mean) / self.std
-        window = _pad_left(seq, self.net.k)
+        windows = []
+        for context in contexts:
+            self._check(context, "context")
+            windows.append(_pad_left((context.float().cpu() - self.mean) / self.std, self.net.k))
+        window = torch.cat(windows)
         out = []
         for _ in range(steps):
             nxt = self.net(window)
             out.append(nxt)
             window = torch.cat([window[:, 1:], nxt[:, None]], dim=1)
-        return torch.stack(out, dim=1) * self.std + self.mean
+        pred = torch.stack(out, dim=1) * self.std + self.mean
+        return list(pred.split([len(c) for c in contexts]))
 
     @torch.inference_mode()
     def next_steps(self, features: Tensor) -> Tensor:
@@ -122,11 +131,13 @@ class FittedForecaster:
         self._check(features, "features")
         x = (features.float().cpu() - self.mean) / self.std
         b, t, n, d = x.shape
-        out = torch.full_like(x, float("nan"))
         k = self.net.k
-        padded = torch.cat([x[:, :1].expand(-1, k - 1, -1, -1), x], dim=1)
-        for s in range(1, t):
-            out[:, s] = self.net(padded[:, s - 1 : s - 1 + k])
+        out = torch.full_like(x, float("nan"))
+        if t > 1:
+            ends = torch.arange(t - 1)  # the context of step s ends at s - 1
+            steps = (ends[:, None] - (k - 1) + torch.arange(k)[None]).clamp_min(0)
+            windows = x[:, steps].reshape(b * (t - 1), k, n, d)  # (B * (T-1), K, N, D)
+            out[:, 1:] = self.net(windows).view(b, t - 1, n, d)
         return out * self.std + self.mean
 
     def _check(self, x: Tensor, name: str) -> None:
