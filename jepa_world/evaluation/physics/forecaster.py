@@ -12,11 +12,14 @@ invertible linear map, so linear dynamics stay linear). The forecast of step t +
 
     x_t + A [x_(t-K+1), ..., x_t] + head(transformer(last K steps' tokens))[last step]
 
-per token: a linear autoregression over the last K steps (shared by all tokens) plus a small
-transformer over the K x N tokens of the context (attention across tokens carries interactions;
-every input is in the past, so no mask is needed), whose output head starts at zero. Contexts
-shorter than K are left-padded with their first step; fitting draws context lengths 1..K so that
-short contexts are forecast as well. Loss: L1, the distance every probe scores with.
+per token: a linear autoregression A over the last K steps (shared by all tokens), fitted in
+closed form by ridge regression whose strength is chosen by L1 error on one fitting clip in five
+(no linear term, i.e. copy-last, is one of the choices), plus a small transformer over the
+K x N tokens of the context (attention across tokens carries interactions; every input is in the
+past, so no mask is needed), whose output head starts at zero and which is then trained with
+AdamW on what A leaves (L1 loss, the distance every probe scores with). Contexts shorter than K
+are left-padded with their first step; fitting draws context lengths 1..K so that short contexts
+are forecast as well.
 """
 
 from __future__ import annotations
