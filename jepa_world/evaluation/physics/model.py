@@ -149,6 +149,34 @@ class ProbeModel:
         b = x.shape[0]
         return pred.view(b, w - c, n, -1).float().cpu(), targets.float().cpu()
 
+    @torch.inference_mode()
+    def forecast_windows_lengths(
+        self, windows: Tensor, lengths: tuple[int, ...]
+    ) -> tuple[dict[int, Tensor], Tensor]:
+        """:meth:`forecast_windows` for several context lengths, each window encoded once (the
+        context encoder once too when its tokens do not mix time steps)."""
+        x = to_float_video(windows, self.device)
+        w, n, b = x.shape[1] // self.tubelet, self.num_patches, x.shape[0]
+        targets = self.encoder.forward_features(x)
+        targets = F.layer_norm(targets, targets.shape[-1:]).float().cpu()
+        shared = None
+        if not self.mixes_time:
+            shared = self.context_encoder.forward_features(x[:, : max(lengths) * self.tubelet])
+        index = torch.arange(w * n, device=x.device)
+        preds = {}
+        for c in lengths:
+            if not 1 <= c < w:
+                raise ValueError(f"context_steps={c} is out of range: allowed [1, {w - 1}]")
+            if shared is not None:
+                context = shared[:, :c]
+            else:
+                context = self.context_encoder.forward_features(x[:, : c * self.tubelet])
+            pred = self.predictor(
+                context.flatten(1, 2), index[: c * n], index[c * n :], (w, *self.grid_hw)
+            )
+            preds[c] = pred.view(b, w - c, n, -1).float().cpu()
+        return preds, targets
+
     @property
     def mixes_time(self) -> bool:
         """True when the encoder's tokens depend on other time steps (attention across time)."""

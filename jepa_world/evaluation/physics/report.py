@@ -43,7 +43,7 @@ def _row_keys(metrics: Mapping[str, float]) -> list[str]:
         if base.endswith(_SUFFIXES) or base in keys:
             continue
         keys.append(base)
-    order = {"state": 0, "rollout": 1, "voe": 2}
+    order = {"state": 0, "rollout": 1, "rollout_fitted": 2, "voe": 3, "voe_fitted": 4}
 
     def sort_key(k: str):
         group, _, rest = k.partition("/")
@@ -102,6 +102,14 @@ class PhysicsReport(Report):
             if probe in protocol:
                 params, seeds = protocol[probe].get("world_params"), protocol[probe].get("seeds")
                 lines.append(f"- {probe}: world params {params}; seeds {seeds}.")
+        if "forecaster" in protocol:
+            b = protocol["forecaster"]
+            lines.append(
+                f"- fitted forecaster: {b.get('steps')} steps, {b.get('clips')} clips (seeds "
+                f"{b.get('seeds')}), batch {b.get('batch_size')}, lr {b.get('lr')}, width "
+                f"{b.get('width')}, depth {b.get('depth')}, context {b.get('context_steps')} "
+                f"steps, seed {b.get('seed')}."
+            )
         timing = self.get("timing", {})
         if "total_s" in timing:
             lines.append(f"- wall time {timing['total_s']:.1f} s.")

@@ -6,8 +6,13 @@ Beyond the reader's checks (unknown and missing keys, types, ranges), out-of-ran
 unknown properties and seed ranges that fall below :data:`PROBE_SEED_START` (3e9) or overlap each
 other are rejected with a ``ValueError`` that names the key (``probes.state.train.clips`` ...).
 
-Each VoE property (and each open-view kind) draws from its own block of :data:`SEED_BLOCK` seeds
-starting at ``seed_start + index * SEED_BLOCK``, in the order the suite lists them.
+Each VoE property (and each open-view kind, and each property's calibration quadruplets) draws
+from its own block of :data:`SEED_BLOCK` seeds starting at ``seed_start + index * SEED_BLOCK``, in
+the order the suite lists them.
+
+The optional top-level ``forecaster`` section is the budget of the forecaster fitted on frozen
+features (:class:`ForecasterBudget`); its clips come from the training seed range, like the
+features a linear probe is fitted on, and never from a probe range.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jepa_world.checks import check_int
-from jepa_world.data.seeds import PROBE_SEED_START
+from jepa_world.data.seeds import PROBE_SEED_START, seed_range
 from jepa_world.evaluation.suite import (
     MAX_SEED,
     SEED_BLOCK,
@@ -33,6 +38,7 @@ __all__ = [
     "CLIP_SCORES",
     "CONTEXT_MODES",
     "PROBES",
+    "ForecasterBudget",
     "TOKEN_REDUCTIONS",
     "BaselineSpec",
     "PhysicsSpec",
@@ -53,6 +59,8 @@ TOKEN_REDUCTIONS = ("mean", "topk")
 """How a frame's surprise is reduced over tokens."""
 CONTEXT_MODES = ("auto", "fixed", "growing")
 """How VoE forecasts are made: fixed windows, a growing context, or chosen from the model."""
+
+_TRAIN_START, _TRAIN_STOP = seed_range("train")
 
 
 @dataclass(frozen=True)
@@ -98,16 +106,109 @@ class VoESpec:
     topk: int = 4
     clip_score: str = "sum"
     auroc_score: str = "max"
+    # filtered surprise: per step, the minimum over these context lengths (steps) of fixed-window
+    # forecasts; None: every length the model's window allows
+    context_lengths: tuple[int, ...] | None = None
+    calibration: SeedRange | None = None  # quadruplets per property whose possible clips set
+    abs_percentile: float = 90.0  # the abs_acc threshold: this percentile of their max surprise
 
     def property_range(self, prop: str) -> SeedRange:
         i = self.properties.index(prop)
         return SeedRange(self.quadruplets.start + i * SEED_BLOCK, self.quadruplets.count)
+
+    def calibration_range(self, prop: str) -> SeedRange:
+        if self.calibration is None:
+            raise ValueError("this suite has no probes.voe.calibration")
+        i = self.properties.index(prop)
+        return SeedRange(self.calibration.start + i * SEED_BLOCK, self.calibration.count)
 
     def open_view_range(self, kind: str) -> SeedRange:
         if self.open_view is None:
             raise ValueError("this suite has no probes.voe.open_view")
         i = self.open_view_kinds.index(kind)
         return SeedRange(self.open_view.start + i * SEED_BLOCK, self.open_view.count)
+
+
+@dataclass(frozen=True)
+class ForecasterBudget:
+    """Everything that fixes a fitted forecaster (the suite's ``forecaster`` section).
+
+    ``seed_start`` / ``clips``: the fitting clips' seeds, ``[seed_start, seed_start + clips)``,
+    inside the training seed range (the forecaster is fitted on training-world clips, like a
+    probe on training features; probe clips are never used). ``frames``: clip length (None: the
+    model's training clip). ``context_steps``: K, the steps each forecast sees. ``seed``: weight
+    init and batch draws.
+    """
+
+    steps: int = 300
+    clips: int = 256
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    width: int = 64
+    depth: int = 2
+    heads: int = 4
+    context_steps: int = 4
+    seed_start: int = 0
+    seed: int = 0
+    frames: int | None = None
+    world: str = "physics2d"
+    world_params: dict[str, Any] = field(default_factory=dict)
+    beside_predictor: bool = True
+
+    def __post_init__(self) -> None:
+        check_int("forecaster.steps", self.steps, 1, 1_000_000)
+        check_int("forecaster.clips", self.clips, 1, 1_000_000)
+        check_int("forecaster.batch_size", self.batch_size, 1, 1_000_000)
+        check_int("forecaster.width", self.width, 2, 4096)
+        check_int("forecaster.depth", self.depth, 0, 64)
+        check_int("forecaster.heads", self.heads, 1, 64)
+        check_int("forecaster.context_steps", self.context_steps, 1, 1024)
+        check_int("forecaster.seed", self.seed, 0, 2**31 - 1)
+        check_int("forecaster.seed_start", self.seed_start, _TRAIN_START, _TRAIN_STOP - 1)
+        if self.seed_start + self.clips > _TRAIN_STOP:
+            raise ValueError(
+                f"forecaster seeds [{self.seed_start}, {self.seed_start + self.clips}) leave the "
+                f"training seed range [{_TRAIN_START}, {_TRAIN_STOP})"
+            )
+        if self.frames is not None:
+            check_int("forecaster.frames", self.frames, 2, 4096)
+        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 1):
+            raise ValueError(f"forecaster.lr={self.lr!r} is out of range: allowed (0, 1]")
+        if not (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay <= 1):
+            raise ValueError(
+                f"forecaster.weight_decay={self.weight_decay!r} is out of range: allowed [0, 1]"
+            )
+        if self.depth and self.width % self.heads:
+            raise ValueError(
+                f"forecaster.width={self.width} must be divisible by forecaster.heads={self.heads}"
+            )
+
+    def seeds(self) -> list[int]:
+        return list(range(self.seed_start, self.seed_start + self.clips))
+
+    def describe(self) -> dict[str, Any]:
+        """The budget as the report states it."""
+        return {
+            "what": "next-step forecaster fitted on frozen layer-normed features of training-"
+            "world clips (linear autoregression over the last context_steps steps plus a small "
+            "transformer over their tokens), L1 loss, AdamW with cosine decay; rolled out "
+            "autoregressively",
+            "steps": self.steps,
+            "clips": self.clips,
+            "seeds": [self.seed_start, self.seed_start + self.clips],
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "width": self.width,
+            "depth": self.depth,
+            "heads": self.heads,
+            "context_steps": self.context_steps,
+            "seed": self.seed,
+            "world": self.world,
+            "world_params": dict(self.world_params),
+            "frames": self.frames,
+        }
 
 
 @dataclass(frozen=True)
@@ -127,6 +228,7 @@ class PhysicsSpec:
     rollout: RolloutSpec | None
     voe: VoESpec | None
     baselines: BaselineSpec
+    forecaster: ForecasterBudget | None = None
     batch_size: int = 32
     bootstrap_resamples: int = 1000
     bootstrap_seed: int = 0
@@ -147,6 +249,10 @@ class PhysicsSpec:
         if self.voe is not None:
             for prop in self.voe.properties:
                 ranges[f"probes.voe.quadruplets[{prop}]"] = self.voe.property_range(prop)
+            if self.voe.calibration is not None:
+                for prop in self.voe.properties:
+                    key = f"probes.voe.calibration[{prop}]"
+                    ranges[key] = self.voe.calibration_range(prop)
             if self.voe.open_view is not None:
                 for kind in self.voe.open_view_kinds:
                     ranges[f"probes.voe.open_view[{kind}]"] = self.voe.open_view_range(kind)
@@ -225,6 +331,8 @@ def _parse_voe(data: Any) -> VoESpec:
             "topk",
             "clip_score",
             "auroc_score",
+            "context_lengths",
+            "calibration",
         ),
     )
     if s.has("clip_score") and s.data["clip_score"] not in CLIP_SCORES:
@@ -241,6 +349,16 @@ def _parse_voe(data: Any) -> VoESpec:
             check_int(ov.key("seed_start"), ov.required("seed_start"), PROBE_SEED_START, MAX_SEED),
             check_int(ov.key("pairs"), ov.required("pairs"), 1, SEED_BLOCK),
         )
+    calibration, percentile = None, VoESpec.abs_percentile
+    if s.has("calibration"):
+        cal = s.section("calibration", ("seed_start", "count", "percentile"))
+        calibration = SeedRange(
+            check_int(
+                cal.key("seed_start"), cal.required("seed_start"), PROBE_SEED_START, MAX_SEED
+            ),
+            check_int(cal.key("count"), cal.required("count"), 1, SEED_BLOCK),
+        )
+        percentile = _number(cal, "percentile", percentile, 0.0, 100.0)
     return VoESpec(
         world=_world(s, "intuitive"),
         world_params=s.mapping("world_params"),
@@ -256,6 +374,62 @@ def _parse_voe(data: Any) -> VoESpec:
         topk=s.int("topk", 4, 1, 1_000_000),
         clip_score=s.choice("clip_score", "sum", CLIP_SCORES),
         auroc_score=s.choice("auroc_score", "max", AUROC_SCORES),
+        context_lengths=_horizons(s, "context_lengths", None),
+        calibration=calibration,
+        abs_percentile=percentile,
+    )
+
+
+def _number(section: Section, name: str, default: float, low: float, high: float) -> float:
+    if not section.has(name):
+        return default
+    value = section.data[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{section.key(name)}={value!r} must be a number in [{low}, {high}]")
+    return float(value)
+
+
+FORECASTER_KEYS = (
+    "steps",
+    "clips",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "width",
+    "depth",
+    "heads",
+    "context_steps",
+    "seed_start",
+    "seed",
+    "frames",
+    "world",
+    "world_params",
+    "beside_predictor",
+)
+
+
+def _parse_forecaster(data: Any) -> ForecasterBudget:
+    s = Section(data, "forecaster", FORECASTER_KEYS)
+    beside = s.get("beside_predictor", True)
+    if not isinstance(beside, bool):
+        raise ValueError(f"forecaster.beside_predictor must be true or false, got {beside!r}")
+    d = ForecasterBudget()
+    return ForecasterBudget(
+        steps=s.int("steps", d.steps, 1, 1_000_000),
+        clips=s.int("clips", d.clips, 1, 1_000_000),
+        batch_size=s.int("batch_size", d.batch_size, 1, 1_000_000),
+        lr=_number(s, "lr", d.lr, 1e-9, 1.0),
+        weight_decay=_number(s, "weight_decay", d.weight_decay, 0.0, 1.0),
+        width=s.int("width", d.width, 2, 4096),
+        depth=s.int("depth", d.depth, 0, 64),
+        heads=s.int("heads", d.heads, 1, 64),
+        context_steps=s.int("context_steps", d.context_steps, 1, 1024),
+        seed_start=s.int("seed_start", d.seed_start, _TRAIN_START, _TRAIN_STOP - 1),
+        seed=s.int("seed", d.seed, 0, 2**31 - 1),
+        frames=s.int("frames", None, 2, 4096),
+        world=_world(s, "physics2d"),
+        world_params=s.mapping("world_params"),
+        beside_predictor=beside,
     )
 
 
@@ -288,7 +462,9 @@ def parse(data: Mapping[str, Any], source: str = "<dict>") -> PhysicsSpec:
 
     ``source`` (the file it came from) is not needed: the report records the suite as written.
     """
-    top = Section(data, "", ("name", "batch_size", "bootstrap", "probes", "baselines"))
+    top = Section(
+        data, "", ("name", "batch_size", "bootstrap", "probes", "baselines", "forecaster")
+    )
     probes = Section(top.required("probes"), "probes", PROBES)
     if not any(probes.has(p) for p in PROBES):
         raise ValueError(f"probes must list at least one probe of {PROBES}")
@@ -307,6 +483,7 @@ def parse(data: Mapping[str, Any], source: str = "<dict>") -> PhysicsSpec:
         rollout=rollout,
         voe=voe,
         baselines=_parse_baselines(top.get("baselines")),
+        forecaster=_parse_forecaster(top.data["forecaster"]) if top.has("forecaster") else None,
         batch_size=top.int("batch_size", 32, 1, 4096),
         bootstrap_resamples=boot.int("resamples", 1000, 10, 100_000),
         bootstrap_seed=boot.int("seed", 0, 0, 2**31 - 1),

@@ -29,6 +29,18 @@ frame the model forecasts (``C * tubelet``) on.
 
 Latent copy-last (``copy_last``): the same windows, with the forecast replaced by the last context
 step's target tokens.
+
+Field-standard metrics (Garrido et al. 2025; IntPhys 2's evaluator), beside the ones above:
+
+- filtered surprise (:func:`filtered_trace`): the surprise of each step is the minimum, over
+  several context lengths C, of the fixed-window surprise with C context steps (over the lengths
+  whose windows forecast that step). It is still a per-step series, so its sum is additive and
+  ``relative_acc_filtered`` keeps the matching of quadruplets; pixel novelty, the same at every
+  C, still ties.
+- absolute accuracy (:func:`abs_threshold`, :func:`abs_outcomes`): one clip on its own is called
+  impossible when its max per-step surprise exceeds a threshold, the ``percentile``-th percentile
+  of the max surprise of possible clips from calibration seeds of their own (never the scored
+  clips). Scored clips are half possible, half impossible, so chance is 0.5.
 """
 
 from __future__ import annotations
@@ -51,7 +63,12 @@ from jepa_world.evaluation.physics.model import ProbeModel
 __all__ = [
     "SurpriseSettings",
     "SurpriseTrace",
+    "abs_outcomes",
+    "abs_threshold",
     "clip_scores",
+    "field_metrics",
+    "filtered_trace",
+    "length_surprise",
     "model_surprise",
     "pair_metrics",
     "pixel_surprise",
@@ -171,6 +188,85 @@ def model_surprise(
     )
 
 
+@torch.inference_mode()
+def length_surprise(
+    model: ProbeModel,
+    video: np.ndarray,
+    lengths: tuple[int, ...],
+    settings: SurpriseSettings,
+    batch_size: int = 32,
+) -> list[tuple[SurpriseTrace, SurpriseTrace]]:
+    """Fixed-window surprise at each context length C of ``lengths``: (model, copy-last) each.
+
+    As ``context="fixed"`` with ``context_steps=C``, every horizon and the default stride
+    (window - C), whatever ``settings.context``, ``stride`` and ``horizons`` say (token reduction
+    is ``settings``'). Windows shared by several lengths are encoded once when the model offers
+    ``forecast_windows_lengths(windows, lengths)`` (targets once, a forecast per length).
+    """
+    tub = model.tubelet
+    steps = video.shape[1] // tub
+    window = min(model.window_steps, steps)
+    for c in lengths:
+        if not 1 <= c < window:
+            raise ValueError(
+                f"context length {c} is out of range: allowed [1, {window - 1}] for clips of "
+                f"{steps} steps and a model window of {model.window_steps} steps"
+            )
+    starts = {c: _window_starts(steps, window, window - c) for c in lengths}
+    union = sorted(set().union(*starts.values()))
+    count = {c: np.zeros(steps) for c in lengths}
+    for c in lengths:
+        for s in starts[c]:
+            count[c][s + c : s + window] += 1
+    total = {c: np.zeros((len(video), steps)) for c in lengths}
+    copy_total = {c: np.zeros((len(video), steps)) for c in lengths}
+    how, k = settings.token_reduction, settings.topk
+    clips_per_batch = max(1, batch_size // len(union))
+    frames = window * tub
+    for i in range(0, len(video), clips_per_batch):
+        chunk = video[i : i + clips_per_batch]
+        windows = np.stack([chunk[:, s * tub : s * tub + frames] for s in union], axis=1)
+        b, nw = windows.shape[:2]
+        preds, target = _forecast_lengths(
+            model, windows.reshape(b * nw, *windows.shape[2:]), lengths
+        )
+        for c in lengths:
+            future = target[:, c:]
+            err = reduce_tokens((preds[c] - future).abs().mean(-1), how, k)
+            copy = reduce_tokens((target[:, c - 1 : c] - future).abs().mean(-1), how, k)
+            err = err.reshape(b, nw, -1).double().numpy()
+            copy = copy.reshape(b, nw, -1).double().numpy()
+            for j, s in enumerate(union):
+                if s in starts[c]:
+                    total[c][i : i + b, s + c : s + window] += err[:, j]
+                    copy_total[c][i : i + b, s + c : s + window] += copy[:, j]
+    out = []
+    for c in lengths:
+        valid = count[c] > 0
+        norm = np.where(valid, count[c], 1.0)
+        out.append(
+            (
+                SurpriseTrace(total[c] / norm, valid, tub),
+                SurpriseTrace(copy_total[c] / norm, valid, tub),
+            )
+        )
+    return out
+
+
+def _forecast_lengths(
+    model: ProbeModel, windows: np.ndarray, lengths: tuple[int, ...]
+) -> tuple[dict[int, Tensor], Tensor]:
+    """Forecasts of each window from each context length, and the windows' targets."""
+    many = getattr(model, "forecast_windows_lengths", None)
+    if many is not None:
+        return many(windows, lengths)
+    preds: dict[int, Tensor] = {}
+    target = None
+    for c in lengths:
+        preds[c], target = model.forecast_windows(windows, c)
+    return preds, target
+
+
 def _growing_surprise(
     model: ProbeModel, video: np.ndarray, settings: SurpriseSettings, batch_size: int
 ) -> tuple[SurpriseTrace, SurpriseTrace]:
@@ -286,3 +382,86 @@ def pair_metrics(trace: SurpriseTrace) -> np.ndarray:
     """Per-pair outcomes; ``trace.values`` is (Q, 2, S) ordered [possible, impossible]."""
     scores = clip_scores(trace, "sum")
     return pairwise_outcomes(scores[:, 0], scores[:, 1])
+
+
+def filtered_trace(traces: list[SurpriseTrace]) -> SurpriseTrace:
+    """Per-step minimum over ``traces`` (one per context length) of the steps each forecasts.
+
+    A step counts when at least one trace forecasts it; steps none forecasts carry 0 and no
+    forecast. All traces must cover the same clips and steps.
+    """
+    if not traces:
+        raise ValueError("filtered_trace needs at least one trace")
+    shape, frames = traces[0].values.shape, traces[0].step_frames
+    if any(t.values.shape != shape or t.step_frames != frames for t in traces):
+        raise ValueError("filtered_trace: traces differ in shape or frames per step")
+    stacked = np.stack([np.where(t.valid, t.values, np.inf) for t in traces])
+    valid = np.any([t.valid for t in traces], axis=0)
+    values = np.where(valid, stacked.min(0), 0.0)
+    return SurpriseTrace(values, valid, frames)
+
+
+def abs_threshold(trace: SurpriseTrace, percentile: float = 90.0) -> float:
+    """The ``percentile``-th percentile (linear interpolation) of the max per-step surprise of
+    the calibration clips in ``trace`` (possible clips only: pass only those)."""
+    if not 0.0 <= percentile <= 100.0:
+        raise ValueError(f"percentile={percentile} is out of range: allowed [0, 100]")
+    scores = single_clip_scores(trace, "max").ravel()
+    if len(scores) == 0:
+        raise ValueError("abs_threshold needs at least one calibration clip")
+    return float(np.percentile(scores, percentile))
+
+
+def abs_outcomes(scores: np.ndarray, possible: np.ndarray, threshold: float) -> np.ndarray:
+    """Per clip 1.0 when it is classified right on its own: impossible and ``score > threshold``,
+    or possible and ``score <= threshold``. ``scores`` (Q, M) max surprise, ``possible`` (M,)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    flagged = scores > threshold
+    return (flagged == ~np.asarray(possible, dtype=bool)).astype(np.float64)
+
+
+def field_metrics(
+    trace: SurpriseTrace,
+    possible: np.ndarray,
+    settings: SurpriseSettings,
+    filtered: SurpriseTrace | None = None,
+    thresholds: tuple[float, float] | None = None,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[dict[str, float], np.ndarray | None]:
+    """The field-standard keys of one property (values ``(Q, 4, S)``; see the module docstring).
+
+    ``filtered``: the filtered trace of the same clips -> ``relative_acc_filtered`` (additive
+    sum, Wilson interval) and ``auroc_filtered`` (on ``settings.auroc_score``). ``thresholds``
+    (plain, filtered) from :func:`abs_threshold` -> ``abs_acc`` on ``trace`` and
+    ``abs_acc_filtered`` on ``filtered``; AUROC and abs_acc intervals bootstrap quadruplets.
+    Returns the metrics and the per-quadruplet outcomes of ``relative_acc_filtered`` (None
+    without ``filtered``).
+    """
+    possible = np.asarray(possible, dtype=bool)
+    q = trace.values.shape[0]
+    labels = np.broadcast_to(~possible, trace.values.shape[:2])
+    metrics: dict[str, float] = {}
+    outcomes = None
+
+    def bootstrapped(key: str, stat) -> None:
+        metrics[key] = stat(np.arange(q))
+        metrics[f"{key}_ci_low"], metrics[f"{key}_ci_high"] = bootstrap_ci(stat, q, resamples, seed)
+
+    if filtered is not None:
+        outcomes = quad_outcomes(clip_scores(filtered, "sum"), possible)
+        metrics["relative_acc_filtered"] = float(outcomes.mean())
+        low, high = wilson_interval(float(outcomes.sum()), q)
+        metrics["relative_acc_filtered_ci_low"], metrics["relative_acc_filtered_ci_high"] = (
+            low,
+            high,
+        )
+        single = single_clip_scores(filtered, settings.auroc_score)
+        bootstrapped("auroc_filtered", lambda idx: auroc(single[idx].ravel(), labels[idx].ravel()))
+    if thresholds is not None:
+        plain = abs_outcomes(single_clip_scores(trace, "max"), possible, thresholds[0])
+        bootstrapped("abs_acc", lambda idx: float(plain[idx].mean()))
+        if filtered is not None:
+            filt = abs_outcomes(single_clip_scores(filtered, "max"), possible, thresholds[1])
+            bootstrapped("abs_acc_filtered", lambda idx: float(filt[idx].mean()))
+    return metrics, outcomes

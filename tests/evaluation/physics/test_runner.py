@@ -33,20 +33,36 @@ def tiny_suite() -> dict:
                 "world_params": TINY_VOE_WORLD,
                 "quadruplets": {"seed_start": S + 10_000_000, "count": 2},
                 "open_view": {"seed_start": S + 20_000_000, "pairs": 2},
+                "calibration": {"seed_start": S + 40_000_000, "count": 2},
             },
         },
         "baselines": {"random_init": {"seeds": [0, 1, 2, 3, 4]}, "pixels": {"size": 8}},
+        "forecaster": {"clips": 8, "steps": 5, "batch_size": 8, "width": 8, "heads": 2},
     }
 
 
-def expected_keys() -> list[str]:
+VOE_KEYS = (
+    "relative_acc",
+    "relative_acc_filtered",
+    "auroc",
+    "auroc_filtered",
+    "abs_acc",
+    "abs_acc_filtered",
+)
+
+
+def expected_keys(fitted: bool = False) -> list[str]:
     keys = ["state/position_r2", "state/position_pooled_r2", "state/velocity_r2"]
     keys += ["state/position_px"]
     keys += [f"rollout/position_px@{k}" for k in HORIZONS]
     keys += [f"rollout/latent_err@{k}" for k in HORIZONS]
-    for prop in PROPERTIES:
-        keys += [f"voe/{prop}/relative_acc", f"voe/{prop}/auroc"]
-    keys += ["voe/mean/relative_acc", "voe/open_view/pairwise_acc"]
+    for prop in (*PROPERTIES, "mean"):
+        keys += [f"voe/{prop}/{key}" for key in VOE_KEYS]
+    keys += ["voe/open_view/pairwise_acc"]
+    if fitted:  # the fitted forecaster beside the model's predictor
+        keys += [k.replace("rollout/", "rollout_fitted/") for k in keys if "rollout/" in k]
+        keys += [k.replace("voe/", "voe_fitted/") for k in keys if k.startswith("voe/")]
+        keys.remove("voe_fitted/open_view/pairwise_acc")
     return keys
 
 
@@ -74,7 +90,7 @@ def run(tiny_model_dir, tmp_path_factory):
 def test_report_has_every_documented_key(run):
     report = json.loads((run / "report.json").read_text())
     metrics = report["metrics"]
-    missing = [k for k in expected_keys() if k not in metrics]
+    missing = [k for k in expected_keys(fitted=True) if k not in metrics]
     assert not missing
     for name, keys in BASELINE_KEYS.items():
         missing = [k for k in keys if f"baselines/{name}/{k}" not in metrics]
@@ -91,8 +107,65 @@ def test_report_has_every_documented_key(run):
 
 def test_pixel_novelty_ties_on_matched_quadruplets(run):
     metrics = json.loads((run / "report.json").read_text())["metrics"]
-    for prop in PROPERTIES:
+    for prop in (*PROPERTIES, "mean"):
         assert metrics[f"baselines/pixels/voe/{prop}/relative_acc"] == 0.5
+        assert metrics[f"baselines/pixels/voe/{prop}/relative_acc_filtered"] == 0.5
+
+
+def test_report_states_the_field_protocol_and_the_forecaster_budget(run):
+    report = json.loads((run / "report.json").read_text())
+    voe, budget = report["protocol"]["voe"], report["protocol"]["forecaster"]
+    filtered = voe["filtered"]
+    assert filtered["clip_frames"] == 24 and filtered["window_steps"] == 4
+    assert filtered["context_lengths_steps"] == [1, 2, 3]  # null: all the window allows
+    assert filtered["context_lengths_frames"] == [2, 4, 6]  # 2-frame tubelets
+    assert voe["abs_acc"]["percentile"] == 90.0
+    assert voe["abs_acc"]["seeds"]["permanence"] == [S + 40_000_000, S + 40_000_002]
+    assert budget["steps"] == 5 and budget["clips"] == 8 and budget["seeds"] == [0, 8]
+    assert report["protocol"]["rollout"]["fitted"] == {
+        "window": 2,
+        "chunk": 1,
+        "forecasts": report["protocol"]["rollout"]["fitted"]["forecasts"],
+    }
+    thresholds = report["notes"]["voe_abs_thresholds"]["voe"]
+    assert set(thresholds) == set(PROPERTIES) and all(len(t) == 2 for t in thresholds.values())
+
+
+def test_a_model_without_a_predictor_gets_every_probe_through_the_forecaster(
+    tiny_model_dir, monkeypatch
+):
+    """An encoder without a predictor (and its random-init twins) gets roll-out and VoE from a
+    forecaster fitted on its frozen features; without a forecaster section it is refused."""
+    from jepa_world.evaluation import run_suite
+    from jepa_world.evaluation.physics import runner
+    from jepa_world.evaluation.physics.model import load_probe_model, random_init_like
+
+    def encoder_only(model):
+        model.predictor = None
+        return model
+
+    full = load_probe_model(tiny_model_dir)  # twins: the same encoder, random, no predictor
+    monkeypatch.setattr(
+        runner, "random_init_like", lambda m, seed: encoder_only(random_init_like(full, seed))
+    )
+    model = encoder_only(load_probe_model(tiny_model_dir))
+    suite = tiny_suite()
+    suite["probes"]["voe"].pop("open_view")
+    suite["probes"]["voe"]["properties"] = ["permanence"]
+    report = run_suite(model, suite)
+    metrics = report["metrics"]
+    keys = [k for k in expected_keys() if "/open_view/" not in k]
+    keys = [
+        k for k in keys if not k.startswith("voe/") or k.split("/")[1] in ("permanence", "mean")
+    ]
+    assert not [k for k in keys if k not in metrics]
+    assert not [k for k in keys if f"baselines/random_init/{k}" not in metrics]
+    assert not [k for k in metrics if "_fitted/" in k]
+    assert "forecaster" in report["protocol"]["voe"]["forecasts"]
+    assert metrics["baselines/pixels/voe/permanence/relative_acc"] == 0.5
+    del suite["forecaster"]
+    with pytest.raises(ValueError, match="no predictor: the suite needs a forecaster section"):
+        run_suite(model, suite)
 
 
 def test_report_files_and_plots(run):

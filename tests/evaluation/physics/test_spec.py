@@ -64,6 +64,15 @@ def _broken(physics: dict, path: str, value=None, delete: bool = False) -> dict:
         ("probes.state.world", "two_rooms", False, "probes.state.world"),
         ("probes.voe.quadruplets.count", "many", False, "probes.voe.quadruplets.count"),
         ("probes.state.trian", {}, False, "unknown key probes.state.trian"),
+        ("probes.voe.context_lengths", [4, 2], False, "probes.voe.context_lengths"),
+        ("probes.voe.calibration.count", 0, False, "probes.voe.calibration.count=0"),
+        ("probes.voe.calibration.percentile", 120, False, "probes.voe.calibration.percentile"),
+        ("probes.voe.calibration.seed_start", 10, False, "probes.voe.calibration.seed_start"),
+        ("forecaster.seed_start", 3_000_000_000, False, "forecaster.seed_start"),
+        ("forecaster.steps", 0, False, "forecaster.steps=0 is out of range"),
+        ("forecaster.layers", 2, False, "unknown key forecaster.layers"),
+        ("forecaster.beside_predictor", "yes", False, "forecaster.beside_predictor"),
+        ("forecaster.world", "two_rooms", False, "forecaster.world"),
     ],
 )
 def test_malformed_suites_name_the_key(physics, path, value, delete, message):
@@ -81,6 +90,29 @@ def test_a_key_written_twice_is_rejected_with_its_name_and_line(physics, tmp_pat
     path.write_text("name: [unclosed\n")
     with pytest.raises(ValueError, match="is not valid YAML"):
         load_suite(path)
+
+
+def test_voe_calibration_and_forecaster_budget(physics):
+    suite = load_suite("probes/physics.yaml")
+    voe, budget = suite.voe, suite.forecaster
+    assert voe.context_lengths and all(n >= 1 for n in voe.context_lengths)
+    assert voe.abs_percentile == 90.0
+    # calibration quadruplets: a block per property, disjoint from every scored range
+    cal = [voe.calibration_range(p) for p in PROPERTIES]
+    assert len({r.start for r in cal}) == len(PROPERTIES)
+    assert all(f"probes.voe.calibration[{p}]" in suite.seed_ranges() for p in PROPERTIES)
+    # the forecaster fits on training-range clips, never on a probe range
+    assert budget is not None and budget.seed_start + budget.clips <= 10**9
+    assert budget.describe()["seeds"] == [budget.seed_start, budget.seed_start + budget.clips]
+    data = copy.deepcopy(physics)
+    data["probes"]["voe"]["calibration"]["seed_start"] = physics["probes"]["voe"]["quadruplets"][
+        "seed_start"
+    ]
+    with pytest.raises(ValueError, match=r"probes.voe.calibration\[.*overlap|overlap.*calibration"):
+        parse({k: v for k, v in data.items() if k != "kind"})
+    del data["forecaster"], data["probes"]["voe"]["calibration"]
+    bare = parse({k: v for k, v in data.items() if k != "kind"})
+    assert bare.forecaster is None and bare.voe.calibration is None
 
 
 def test_overlapping_seed_ranges_are_rejected(physics):
