@@ -127,6 +127,7 @@ class HFAdapter:
             context_steps=None,
             preprocessing=describe((side, side), mean, std) + f"; mean/std: {stats_from}",
             random_init="AutoModel.from_config(config) after torch.manual_seed(seed)",
+            fixed_clip=self.kind != "vjepa2",
             config={"adapter": "hf", "source": source, "weights": weights,
                     "model_type": self.kind, "config": config.to_dict()},
         )

@@ -41,7 +41,9 @@ class ModelInfo:
     step's features depend on other steps (attention across time). ``context_steps``: the
     context length the model's predictor was trained with (None: half the clip).
     ``preprocessing``: how the worlds' frames are brought to the model (stated in the report).
-    ``random_init``: how the untrained twin is built, or why there is none.
+    ``random_init``: how the untrained twin is built, or why there is none. ``fixed_clip``: the
+    model takes clips of exactly ``clip_frames`` frames (fixed position embeddings); shorter
+    clips (a context) are padded by repeating their last frame, never with later frames.
     ``config``: the model's own configuration, recorded in the report.
     """
 
@@ -55,6 +57,7 @@ class ModelInfo:
     context_steps: int | None = None
     preprocessing: str = "none: frames at the size given"
     random_init: str = "not available"
+    fixed_clip: bool = False
     config: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:

@@ -118,6 +118,7 @@ class TorchvisionAdapter:
             mean=mean,
             std=std,
             mixes_time=True,
+            fixed_clip=self.family == "mvit",
             preprocessing=describe(hw, mean, std) + f" ({self.frames}-frame clips)",
             random_init=f"torchvision.models.get_model({name!r}, weights=None) after "
             "torch.manual_seed(seed)",

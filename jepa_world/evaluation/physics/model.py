@@ -312,8 +312,12 @@ class AdapterProbeModel:
         x = video if isinstance(video, Tensor) else torch.from_numpy(np.ascontiguousarray(video))
         steps = x.shape[1] // self.tubelet
         x = x[:, : steps * self.tubelet]
-        features = check_features(self.adapter.features(x), x.shape[0], steps, self.name)
-        return features.as_tokens().float().cpu()
+        short = self.info.clip_frames - x.shape[1]
+        if self.info.fixed_clip and short > 0:  # pad with the last frame: no later frame leaks
+            x = torch.cat([x, x[:, -1:].expand(-1, short, *x.shape[2:])], dim=1)
+        full = x.shape[1] // self.tubelet
+        features = check_features(self.adapter.features(x), x.shape[0], full, self.name)
+        return features.as_tokens()[:, :steps].float().cpu()
 
     def _tokens(self, video: np.ndarray | Tensor) -> Tensor:
         """Raw tokens of a whole clip: windows of the probe window when the model mixes time."""
