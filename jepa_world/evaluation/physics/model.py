@@ -306,7 +306,49 @@ class AdapterProbeModel:
 
     # --------------------------------------------------------------------- representations
     def _raw(self, video: np.ndarray | Tensor) -> Tensor:
-        """The model's tokens ``(B, T', N, D)`` for one clip, shapes checked."""
+        """The model's tokens ``(B, T', N, D)`` for one clip, shapes checked; per-frame models
+        encode each distinct uint8 frame once (:meth:`_per_frame`)."""
+        if (
+            not self.mixes_time
+            and self.tubelet == 1
+            and isinstance(video, np.ndarray)
+            and video.dtype == np.uint8
+        ):
+            return self._per_frame(video)
+        return self._encode(video)
+
+    def _per_frame(self, video: np.ndarray) -> Tensor:
+        """Tokens of a per-frame model from a cache of frames already encoded (keyed by their
+        bytes): the probes show the same frame many times (overlapping windows, the frames a
+        quadruplet's clips share before they diverge), and a frame's features do not depend on
+        its neighbours. Frames missing from the cache are encoded together, in first-seen order,
+        so a run is deterministic; the cache is bounded (oldest frames dropped first)."""
+        import hashlib
+
+        b, t = video.shape[:2]
+        frames = np.ascontiguousarray(video.reshape(b * t, *video.shape[2:]))
+        keys = [hashlib.blake2b(f.tobytes(), digest_size=16).digest() for f in frames]
+        cache = self.__dict__.setdefault("_frame_cache", {})
+        missing = list(dict.fromkeys(k for k in keys if k not in cache))
+        if missing:
+            index = {k: i for i, k in reversed(list(enumerate(keys)))}
+            batch = frames[[index[k] for k in missing]]
+            for start in range(0, len(batch), 64):
+                part = batch[start : start + 64]
+                tokens = self._encode(part[None])[0]
+                cache.update(zip(missing[start : start + 64], tokens, strict=True))
+            while len(cache) > self._cache_frames(tokens):
+                cache.pop(next(iter(cache)))
+        return torch.stack([cache[k] for k in keys]).view(b, t, *cache[keys[0]].shape)
+
+    @staticmethod
+    def _cache_frames(tokens: Tensor, budget_bytes: int = 256 * 2**20) -> int:
+        """How many frames' tokens fit the cache's memory budget (at least 4096)."""
+        per_frame = tokens[0].numel() * tokens.element_size()
+        return max(4096, budget_bytes // max(1, per_frame))
+
+    def _encode(self, video: np.ndarray | Tensor) -> Tensor:
+        """One call of the model's ``features`` on a clip: tokens ``(B, T', N, D)``."""
         from jepa_world.evaluation.adapters.protocol import check_features
 
         x = video if isinstance(video, Tensor) else torch.from_numpy(np.ascontiguousarray(video))

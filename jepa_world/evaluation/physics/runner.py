@@ -468,6 +468,16 @@ def _example(trace, pix, data: Mapping[str, Any], q: int, four: int, tub: int) -
     }
 
 
+def _alias_fitted(run: _Run) -> None:
+    """A model without a predictor forecasts with the fitted forecaster only: its ``rollout/``
+    and ``voe/`` keys are also its ``rollout_fitted/`` and ``voe_fitted/`` keys, so every model
+    carries the same keys."""
+    for metrics in (run.metrics, *run.random_runs):
+        for key in [k for k in metrics if k.startswith(("rollout/", "voe/"))]:
+            probe, rest = key.split("/", 1)
+            metrics.setdefault(f"{probe}_fitted/{rest}", metrics[key])
+
+
 def _model_input(model: Any) -> dict[str, Any]:
     """How a protocol model sees the worlds (exports: nothing to add, their report is as ever)."""
     info = getattr(model, "info", None)
@@ -512,6 +522,8 @@ def run(
     if spec.voe is not None:
         log("[probe] violation of expectation ...")
         run.run_voe(worlds)
+    if getattr(probe_model, "predictor", True) is None:
+        _alias_fitted(run)
     if run.random_runs:
         run.put("baselines/random_init", aggregate_seeds(run.random_runs))
     run.timing["total_s"] = time.perf_counter() - start
