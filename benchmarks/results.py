@@ -142,15 +142,25 @@ def machine() -> str:
         pass
     import torch
 
-    return f"{cpu}, {os.cpu_count()} cpus, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    threads = torch.get_num_threads()
+    return f"{cpu}, {os.cpu_count()} cpus, {threads} torch threads, torch {torch.__version__}"
 
 
 def commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                             capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return out.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -165,8 +175,12 @@ def run_one(label: str, model: str, suite: str, reports: Path, reuse: bool) -> d
     if reuse and record_path.is_file():
         return json.loads(record_path.read_text())
     start = time.perf_counter()
-    report = run_suite(model, SUITES.get(suite, suite), out=folder,
-                       log=lambda line: print(line, file=sys.stderr, flush=True))
+    report = run_suite(
+        model,
+        SUITES.get(suite, suite),
+        out=folder,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     record = {
         "label": label,
         "model": model,
@@ -213,7 +227,7 @@ def table(suite: str, records: Iterable[dict[str, Any]]) -> str:
     first = records[0]
     for name in ("random_init", "pixels"):
         prefix = f"baselines/{name}/"
-        base = {k[len(prefix):]: v for k, v in first["metrics"].items() if k.startswith(prefix)}
+        base = {k[len(prefix) :]: v for k, v in first["metrics"].items() if k.startswith(prefix)}
         if base:
             label = f"{name} (baseline of {first['label']})"
             lines.append(row(label, base, first, spread=name == "random_init"))

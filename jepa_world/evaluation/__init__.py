@@ -6,7 +6,8 @@ planning to goal images); ``run_suite(model, suite, out=None)`` runs it on an ex
 returns the :class:`Report` (flat ``metrics``, protocol, curves; ``.table()``, ``.write(out)``,
 ``.log_to(loggers)``). Any model can be probed: :class:`VideoFeatureModel` is the protocol the
 probes talk to, and :func:`load_adapter` turns a model string (an export folder, ``timm:<name>``,
-``torchvision:<name>``, ``hf:<folder or id>``, ``py:<module>:<factory>``) into one. Submodules load lazily, so importing this package stays cheap.
+``torchvision:<name>``, ``hf:<folder or id>``, ``py:<module>:<factory>``) into one.
+Submodules load lazily, so importing this package stays cheap.
 """
 
 from __future__ import annotations

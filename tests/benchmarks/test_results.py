@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def results():
-    spec = importlib.util.spec_from_file_location("results_script", ROOT / "benchmarks" / "results.py")
+    spec = importlib.util.spec_from_file_location(
+        "results_script", ROOT / "benchmarks" / "results.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["results_script"] = module
     spec.loader.exec_module(module)
@@ -34,10 +36,18 @@ def tiny_model_dir(tmp_path_factory):
     class Tiny(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = create_encoder("vit_micro", img_size=64, patch_size=16, frames=8,
-                                          embed_dim=32, depth=1, num_heads=2)
-            self.predictor = create_predictor(32, self.encoder.grid, depth=1, num_heads=2,
-                                              pred_dim=32)
+            self.encoder = create_encoder(
+                "vit_micro",
+                img_size=64,
+                patch_size=16,
+                frames=8,
+                embed_dim=32,
+                depth=1,
+                num_heads=2,
+            )
+            self.predictor = create_predictor(
+                32, self.encoder.grid, depth=1, num_heads=2, pred_dim=32
+            )
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("tiny") / "model"
@@ -71,16 +81,28 @@ def test_results_writes_one_table_per_suite_and_keeps_the_hand_written_page(
     monkeypatch.setitem(results.SUITES, "physics", str(tiny_state_suite(tmp_path / "s.yaml")))
     page = tmp_path / "results.md"
     page.write_text("# Results\n\nMeasured by hand.\n")
-    args = ["--models", str(tiny_model_dir), "--suites", "physics", "--reports",
-            str(tmp_path / "reports"), "--page", str(page), "--threads", "1"]
+    args = [
+        "--models",
+        str(tiny_model_dir),
+        "--suites",
+        "physics",
+        "--reports",
+        str(tmp_path / "reports"),
+        "--page",
+        str(page),
+        "--threads",
+        "1",
+    ]
     results.main(args)
     text = page.read_text()
     assert text.startswith("# Results\n\nMeasured by hand.\n")
     assert results.BEGIN in text and results.END in text
     row = next(line for line in text.splitlines() if line.startswith(f"| {tiny_model_dir} |"))
     assert "state/position_r2" in text and "[" in row and results.commit()[:7] in row
-    assert any(line.startswith("| random_init (baseline of") and " ± " in line
-               for line in text.splitlines())
+    assert any(
+        line.startswith("| random_init (baseline of") and " ± " in line
+        for line in text.splitlines()
+    )
     assert any(line.startswith("| pixels (baseline of") for line in text.splitlines())
     record = json.loads(next((tmp_path / "reports").glob("*/physics/record.json")).read_text())
     assert record["machine"] and record["metrics"]["state/position_r2"] <= 1.0

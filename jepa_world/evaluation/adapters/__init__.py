@@ -14,7 +14,6 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "SCHEMES",
     "ExportAdapter",
     "Features",
     "HFAdapter",
@@ -39,7 +38,6 @@ _EXPORTS = {
     "TimmAdapter": "timm_adapter",
     "TorchvisionAdapter": "torchvision_adapter",
     "HFAdapter": "hf",
-    "SCHEMES": "resolve",
     "load_adapter": "resolve",
     "parse_model_string": "resolve",
     "random_twin": "resolve",

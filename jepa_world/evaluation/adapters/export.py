@@ -105,8 +105,9 @@ class ExportAdapter:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 encoder = FrozenEncoder(create_encoder(**config))
-            return ExportAdapter(encoder, None, {"encoder": config, "seed": seed},
-                                 f"random_init[{seed}]")
+            return ExportAdapter(
+                encoder, None, {"encoder": config, "seed": seed}, f"random_init[{seed}]"
+            )
         twin = random_init_world_model(self.world_model, seed, part)
         config = {"encoder": twin.encoder.config, "seed": seed}
         return ExportAdapter(twin.encoder, twin, config, f"random_init[{seed}]")

@@ -47,7 +47,8 @@ def prepare_video(
     if size is not None and tuple(x.shape[-2:]) != tuple(size):
         flat = x.flatten(0, 1)
         antialias = size[0] < x.shape[-2] or size[1] < x.shape[-1]
-        flat = F.interpolate(flat, size=tuple(size), mode="bilinear", align_corners=False,
-                             antialias=antialias)
+        flat = F.interpolate(
+            flat, size=tuple(size), mode="bilinear", align_corners=False, antialias=antialias
+        )
         x = flat.view(b, t, *flat.shape[1:])
     return normalise(x, mean, std)

@@ -45,8 +45,9 @@ def _processor_stats(source: str) -> tuple[tuple, tuple, str]:
 
     for filename in _PROCESSOR_FILES:
         try:
-            path = cached_file(source, filename, local_files_only=True,
-                               _raise_exceptions_for_missing_entries=False)
+            path = cached_file(
+                source, filename, local_files_only=True, _raise_exceptions_for_missing_entries=False
+            )
         except OSError:
             path = None
         if path:
@@ -128,8 +129,13 @@ class HFAdapter:
             preprocessing=describe((side, side), mean, std) + f"; mean/std: {stats_from}",
             random_init="AutoModel.from_config(config) after torch.manual_seed(seed)",
             fixed_clip=self.kind != "vjepa2",
-            config={"adapter": "hf", "source": source, "weights": weights,
-                    "model_type": self.kind, "config": config.to_dict()},
+            config={
+                "adapter": "hf",
+                "source": source,
+                "weights": weights,
+                "model_type": self.kind,
+                "config": config.to_dict(),
+            },
         )
 
     # ----------------------------------------------------------------- protocol

@@ -62,9 +62,7 @@ class ModelInfo:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready copy (tuples become lists)."""
-        return {
-            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()
-        }
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 class Features(NamedTuple):
@@ -113,20 +111,31 @@ def has_predictor(model: Any) -> bool:
 def check_features(features: Any, batch: int, steps: int, name: str) -> Features:
     """``features`` as :class:`Features`, or a one-line ValueError naming the model and shape."""
     if isinstance(features, Tensor):
-        features = Features(features.mean(2), features) if features.ndim == 4 else Features(features)
+        features = (
+            Features(features.mean(2), features) if features.ndim == 4 else Features(features)
+        )
     if not isinstance(features, Features):
         raise ValueError(f"{name}: features() must return Features, got {type(features).__name__}")
     pooled, tokens = features
     want = f"(B={batch}, T'={steps}, D)"
-    if not isinstance(pooled, Tensor) or pooled.ndim != 3 or tuple(pooled.shape[:2]) != (
-        batch,
-        steps,
+    if (
+        not isinstance(pooled, Tensor)
+        or pooled.ndim != 3
+        or tuple(pooled.shape[:2])
+        != (
+            batch,
+            steps,
+        )
     ):
         shape = tuple(pooled.shape) if isinstance(pooled, Tensor) else type(pooled).__name__
         raise ValueError(f"{name}: pooled features have shape {shape}, expected {want}")
     if tokens is not None:
         ok = isinstance(tokens, Tensor) and tokens.ndim == 4
-        if not ok or tuple(tokens.shape[:2]) != (batch, steps) or tokens.shape[-1] != pooled.shape[-1]:
+        if (
+            not ok
+            or tuple(tokens.shape[:2]) != (batch, steps)
+            or tokens.shape[-1] != pooled.shape[-1]
+        ):
             shape = tuple(tokens.shape) if isinstance(tokens, Tensor) else type(tokens).__name__
             raise ValueError(
                 f"{name}: token features have shape {shape}, expected (B={batch}, T'={steps}, N, "

@@ -102,13 +102,20 @@ def load_adapter(model: str | os.PathLike | Any, world_size: int = 64) -> VideoF
         from jepa_world.evaluation.adapters.timm_adapter import TimmAdapter
 
         frames = _int(spec, options, "frames") or 16
-        return TimmAdapter(target, _file(spec, options), _int(spec, options, "size"), frames,
-                           world_size, spec=spec)
+        return TimmAdapter(
+            target, _file(spec, options), _int(spec, options, "size"), frames, world_size, spec=spec
+        )
     if scheme == "torchvision":
         from jepa_world.evaluation.adapters.torchvision_adapter import TorchvisionAdapter
 
-        return TorchvisionAdapter(target, _file(spec, options), _int(spec, options, "size"),
-                                  _int(spec, options, "frames"), world_size, spec=spec)
+        return TorchvisionAdapter(
+            target,
+            _file(spec, options),
+            _int(spec, options, "size"),
+            _int(spec, options, "frames"),
+            world_size,
+            spec=spec,
+        )
     if scheme == "hf":
         from jepa_world.evaluation.adapters.hf import HFAdapter
 

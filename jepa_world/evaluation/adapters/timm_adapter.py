@@ -112,5 +112,6 @@ class TimmAdapter:
 
     def random_init(self, seed: int) -> TimmAdapter:
         """The same constructor with ``pretrained=False``, seeded."""
-        return TimmAdapter(self.name, None, self.size_option, self.frames, self.world_size, seed,
-                           self.spec)
+        return TimmAdapter(
+            self.name, None, self.size_option, self.frames, self.world_size, seed, self.spec
+        )

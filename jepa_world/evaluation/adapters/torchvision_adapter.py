@@ -97,7 +97,9 @@ class TorchvisionAdapter:
             try:
                 self.model.load_state_dict(_load_state(file), strict=True)
             except (OSError, RuntimeError, ValueError) as err:
-                raise ValueError(f"{self.spec}: cannot load {file}: {str(err).splitlines()[0]}") from err
+                raise ValueError(
+                    f"{self.spec}: cannot load {file}: {str(err).splitlines()[0]}"
+                ) from err
         self.model.requires_grad_(False)
         entry = torchvision.models.get_model_weights(name).DEFAULT
         transform = entry.transforms()
@@ -151,8 +153,9 @@ class TorchvisionAdapter:
 
     def random_init(self, seed: int) -> TorchvisionAdapter:
         """The same constructor with ``weights=None``, seeded."""
-        return TorchvisionAdapter(self.name, None, self.size_option, self.frames,
-                                  self.world_size, seed, self.spec)
+        return TorchvisionAdapter(
+            self.name, None, self.size_option, self.frames, self.world_size, seed, self.spec
+        )
 
     def describe(self) -> dict[str, Any]:
         return self.info.as_dict()

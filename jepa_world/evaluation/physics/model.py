@@ -267,9 +267,7 @@ class AdapterProbeModel:
         source = "suite" if context_steps is not None else "model info"
         if context_steps is None:
             context_steps = info.context_steps or max(1, self.window_steps // 2)
-            source = (
-                "model info" if info.context_steps else "default: half the probe window"
-            )
+            source = "model info" if info.context_steps else "default: half the probe window"
         self.context_steps = int(context_steps)
         if not 1 <= self.context_steps < self.window_steps:
             raise ValueError(
@@ -301,8 +299,9 @@ class AdapterProbeModel:
         self.random_init_note = note
         if twin is None:
             return None
-        return AdapterProbeModel(twin, None, None, self.context_steps, self.size,
-                                 f"random_init[{seed}]")
+        return AdapterProbeModel(
+            twin, None, None, self.context_steps, self.size, f"random_init[{seed}]"
+        )
 
     # --------------------------------------------------------------------- representations
     def _raw(self, video: np.ndarray | Tensor) -> Tensor:

@@ -487,7 +487,8 @@ def _model_input(model: Any) -> dict[str, Any]:
         "model_input": info.preprocessing,
         "frames_per_step": info.frames_per_step,
         "probe_window_frames": info.clip_frames,
-        "forecasts_from": "the model's own predictor" if model.predictor is not None
+        "forecasts_from": "the model's own predictor"
+        if model.predictor is not None
         else "a forecaster fitted on its frozen features (see forecaster)",
         "random_init": getattr(model, "random_init_note", info.random_init),
     }
@@ -503,9 +504,9 @@ def run(
 
     ``model``: an export folder (``jepa-world export`` / the ``encoder`` folder of a run), a
     loaded ``jepa_world.hub.WorldModel``, a :class:`ProbeModel`, a model string (``timm:...``)
-    or any model of the probe protocol (:mod:`jepa_world.evaluation.adapters`). ``log`` receives progress
-    lines. ``out`` is where the caller writes the report (:func:`jepa_world.evaluation.run_suite`
-    writes it); nothing is written here.
+    or any model of the probe protocol (:mod:`jepa_world.evaluation.adapters`). ``log``
+    receives progress lines. ``out`` is where the caller writes the report
+    (:func:`jepa_world.evaluation.run_suite` writes it); nothing is written here.
     """
     log = log or quiet
     start = time.perf_counter()

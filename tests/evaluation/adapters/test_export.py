@@ -43,8 +43,9 @@ def test_encoder_only_exports_are_probed_like_any_encoder(tmp_path, video):
     from jepa_world.models import create_encoder
 
     torch.manual_seed(0)
-    encoder = create_encoder("vit_micro", img_size=64, patch_size=16, frames=8, embed_dim=32,
-                             depth=1, num_heads=2)
+    encoder = create_encoder(
+        "vit_micro", img_size=64, patch_size=16, frames=8, embed_dim=32, depth=1, num_heads=2
+    )
     path = save_pretrained(encoder, tmp_path / "encoder_only")
     view = load_probe_model(str(path))
     assert isinstance(view, AdapterProbeModel) and view.predictor is None
@@ -75,8 +76,13 @@ def test_report_through_the_protocol_equals_the_direct_probe_model(tiny_model_di
         "baselines": {"random_init": {"seeds": [0, 1, 2, 3, 4]}, "pixels": {"size": 8}},
     }
     world = load_world_model(tiny_model_dir)
-    direct = ProbeModel(world.encoder, world.context_encoder, world.predictor,
-                        {"path": str(tiny_model_dir)}, context_steps=2)
+    direct = ProbeModel(
+        world.encoder,
+        world.context_encoder,
+        world.predictor,
+        {"path": str(tiny_model_dir)},
+        context_steps=2,
+    )
     via_string = run_suite(str(tiny_model_dir), suite)["metrics"]
     via_model = run_suite(direct, suite)["metrics"]
     assert via_string.keys() == via_model.keys()

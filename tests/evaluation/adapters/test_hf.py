@@ -37,9 +37,16 @@ def vjepa2_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def videomae_dir(tmp_path_factory):
     torch.manual_seed(0)
-    config = transformers.VideoMAEConfig(image_size=32, patch_size=16, num_frames=8,
-                                         tubelet_size=2, hidden_size=32, num_attention_heads=2,
-                                         num_hidden_layers=1, intermediate_size=64)
+    config = transformers.VideoMAEConfig(
+        image_size=32,
+        patch_size=16,
+        num_frames=8,
+        tubelet_size=2,
+        hidden_size=32,
+        num_attention_heads=2,
+        num_hidden_layers=1,
+        intermediate_size=64,
+    )
     path = tmp_path_factory.mktemp("hf") / "videomae"
     transformers.VideoMAEModel(config).save_pretrained(path)
     return path

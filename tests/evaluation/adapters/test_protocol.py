@@ -45,7 +45,9 @@ def test_bad_model_strings_get_one_line_errors(spec, match):
 
 def test_a_missing_extra_names_the_pip_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "transformers", None)  # import fails as if not installed
-    with pytest.raises(ImportError, match=r'hf:some/model needs HF transformers: pip install -e "\.\[hf\]"'):
+    with pytest.raises(
+        ImportError, match=r'hf:some/model needs HF transformers: pip install -e "\.\[hf\]"'
+    ):
         load_adapter("hf:some/model")
 
 
@@ -67,5 +69,7 @@ def test_py_models_with_the_wrong_output_shape_fail_in_the_probes(monkeypatch):
 
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     view = load_probe_model("py:toy_models:build_wrong_shape")
-    with pytest.raises(ValueError, match=r"frozen_toy: pooled features have shape \(1, 2, 3, 4, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"frozen_toy: pooled features have shape \(1, 2, 3, 4, 5\)"
+    ):
         view.targets(torch.zeros(2, 4, 3, 64, 64, dtype=torch.uint8))
