@@ -36,6 +36,7 @@ def _transformers(spec: str):
         import transformers
     except ImportError as err:
         raise ImportError(f"{spec} needs HF transformers: {HF_INSTALL}") from err
+    transformers.utils.logging.disable_progress_bar()  # the probe log is one line per stage
     return transformers
 
 
