@@ -341,10 +341,10 @@ class AdapterProbeModel:
         return torch.stack([cache[k] for k in keys]).view(b, t, *cache[keys[0]].shape)
 
     @staticmethod
-    def _cache_frames(tokens: Tensor, budget_bytes: int = 256 * 2**20) -> int:
-        """How many frames' tokens fit the cache's memory budget (at least 4096)."""
+    def _cache_frames(tokens: Tensor, budget_bytes: int = 64 * 2**20) -> int:
+        """How many frames' tokens fit the cache's memory budget (at least 2048)."""
         per_frame = tokens[0].numel() * tokens.element_size()
-        return max(4096, budget_bytes // max(1, per_frame))
+        return max(2048, budget_bytes // max(1, per_frame))
 
     def _encode(self, video: np.ndarray | Tensor) -> Tensor:
         """One call of the model's ``features`` on a clip: tokens ``(B, T', N, D)``."""
