@@ -336,9 +336,11 @@ class AdapterProbeModel:
                 part = batch[start : start + 64]
                 tokens = self._encode(part[None])[0]
                 cache.update(zip(missing[start : start + 64], tokens, strict=True))
+        out = torch.stack([cache[k] for k in keys]).view(b, t, *cache[keys[0]].shape)
+        if missing:
             while len(cache) > self._cache_frames(tokens):
                 cache.pop(next(iter(cache)))
-        return torch.stack([cache[k] for k in keys]).view(b, t, *cache[keys[0]].shape)
+        return out
 
     @staticmethod
     def _cache_frames(tokens: Tensor, budget_bytes: int = 64 * 2**20) -> int:

@@ -109,3 +109,20 @@ def test_adaptation_is_not_applicable_without_a_differentiable_rollout():
     assert target is None and why.startswith("not applicable: its rollout() output has no grad")
     target, why = adaptable(object())
     assert target is None and "not a torch nn.Module" in why
+
+
+def test_per_frame_models_encode_each_distinct_frame_once(video):
+    from jepa_world.evaluation.physics.model import load_probe_model
+
+    model = load_adapter("py:toy_models:build")
+    calls = []
+    features = model.features
+    model.features = lambda v: calls.append(v.shape[1]) or features(v)
+    view = load_probe_model(model)
+    doubled = video[:, [0, 1, 2, 3, 0, 1, 2, 3]]  # 8 distinct frames among 16
+    first = view.targets(doubled)
+    assert calls == [8] and torch.equal(first[:, :4], first[:, 4:])
+    again = view.targets(doubled)
+    assert calls == [8] and torch.equal(first, again)
+    direct = torch.nn.functional.layer_norm(features(doubled).tokens, (8,))
+    assert torch.allclose(first, direct, atol=1e-6)
