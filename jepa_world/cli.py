@@ -117,11 +117,12 @@ def export(*, ckpt_path: str, out: str) -> None:
 
 # ---------------------------------------------------------------------- probe
 def probe(*, suite: str, model: str, out: str) -> None:
-    """Run a probe suite on an exported model; write OUT/report.json, report.md and plots.
+    """Run a probe suite on a model; write OUT/report.json, report.md and plots.
 
     Args:
         suite: suite YAML (e.g. ``probes/physics.yaml``) or the name of a shipped suite.
-        model: exported model folder (config.json + safetensors, with a predictor).
+        model: a model string: an export folder, ``timm:<name>``, ``torchvision:<name>``,
+            ``hf:<folder or id>`` or ``py:<module>:<factory>`` (docs/probes.md, "Probe any model").
         out: output folder for the report.
     """
     from jepa_world.evaluation.command import probe as run_probe

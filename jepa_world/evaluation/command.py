@@ -29,8 +29,10 @@ def run_suite(
 ) -> Report:
     """Run a suite on a model and its baselines; return the report (written to ``out`` if given).
 
-    ``model``: an export folder (``jepa-world export`` / the ``encoder`` folder of a run) or a
-    loaded ``jepa_world.hub.WorldModel`` (each kind also takes its own model views). ``suite``: a
+    ``model``: an export folder (``jepa-world export`` / the ``encoder`` folder of a run), a
+    loaded ``jepa_world.hub.WorldModel``, a model string (``timm:resnet18``, ...; see
+    :func:`jepa_world.evaluation.load_adapter`) or any object of the probe protocol (each kind
+    also takes its own model views). ``suite``: a
     YAML path, a shipped suite name (``physics``, ``two_rooms``) or a mapping with ``kind:``.
     ``log`` receives progress lines.
     """
@@ -44,7 +46,7 @@ def run_suite(
 
 
 def probe(suite: str, model: str, out: str) -> None:
-    """Run a suite on an exported model and write its report.
+    """Run a suite on a model and write its report.
 
     Writes OUT/report.json (flat metrics, protocol, model config), OUT/report.md (the model
     against its baselines, with 95 % intervals) and PNG plots, then prints the table. A malformed
@@ -53,7 +55,9 @@ def probe(suite: str, model: str, out: str) -> None:
     Args:
         suite: suite YAML file, or the name of a shipped suite (``physics``, ``two_rooms`` or
             ``probes/physics.yaml``).
-        model: exported model folder (config.json + safetensors, with a predictor).
+        model: a model string (:func:`jepa_world.evaluation.load_adapter`): an export folder
+            (config.json + safetensors), ``timm:<name>``, ``torchvision:<name>``,
+            ``hf:<folder or id>`` or ``py:<module>:<factory>``, options after ``?``.
         out: output folder for the report.
     """
     report = run_suite(model, suite, out, log=print_to_stderr)

@@ -55,13 +55,16 @@ class _Run:
 
     def __init__(self, model: ProbeModel, suite: PhysicsSpec, log: Log) -> None:
         self.model, self.suite, self.log = model, suite, log
-        self.randoms = [random_init_like(model, s) for s in suite.baselines.random_init_seeds]
+        twins = [random_init_like(model, s) for s in suite.baselines.random_init_seeds]
+        self.randoms = [t for t in twins if t is not None]
         self.metrics: dict[str, float] = {}
         self.random_runs: list[dict[str, float]] = [{} for _ in self.randoms]
         self.curves: dict[str, Any] = {}
         self.protocol: dict[str, Any] = {}
         self.timing: dict[str, float] = {}
         self.notes: dict[str, Any] = {}
+        if len(self.randoms) < len(twins):
+            self.notes["random_init"] = getattr(model, "random_init_note", "no random-init twin")
         self._fitted: dict[int, FittedModel] = {}
         self._fit_video: np.ndarray | None = None
 
@@ -804,6 +807,32 @@ def _example(trace, pix, data: Mapping[str, Any], q: int, four: int, tub: int) -
     }
 
 
+def _alias_fitted(run: _Run) -> None:
+    """A model without a predictor forecasts with the fitted forecaster only: its ``rollout/``
+    and ``voe/`` keys are also its ``rollout_fitted/`` and ``voe_fitted/`` keys, so every model
+    carries the same keys."""
+    for metrics in (run.metrics, *run.random_runs):
+        for key in [k for k in metrics if k.startswith(("rollout/", "voe/"))]:
+            probe, rest = key.split("/", 1)
+            metrics.setdefault(f"{probe}_fitted/{rest}", metrics[key])
+
+
+def _model_input(model: Any) -> dict[str, Any]:
+    """How a protocol model sees the worlds (exports: nothing to add, their report is as ever)."""
+    info = getattr(model, "info", None)
+    if info is None:
+        return {}
+    return {
+        "model_input": info.preprocessing,
+        "frames_per_step": info.frames_per_step,
+        "probe_window_frames": info.clip_frames,
+        "forecasts_from": "the model's own predictor"
+        if model.predictor is not None
+        else "a forecaster fitted on its frozen features (see forecaster)",
+        "random_init": getattr(model, "random_init_note", info.random_init),
+    }
+
+
 def run(
     model: Any,
     spec: PhysicsSpec,
@@ -813,9 +842,10 @@ def run(
     """Run a parsed physics suite on a model and every baseline; return the report.
 
     ``model``: an export folder (``jepa-world export`` / the ``encoder`` folder of a run), a
-    loaded ``jepa_world.hub.WorldModel`` or a :class:`ProbeModel`. ``log`` receives progress
-    lines. ``out`` is where the caller writes the report (:func:`jepa_world.evaluation.run_suite`
-    writes it); nothing is written here.
+    loaded ``jepa_world.hub.WorldModel``, a :class:`ProbeModel`, a model string (``timm:...``)
+    or any model of the probe protocol (:mod:`jepa_world.evaluation.adapters`). ``log``
+    receives progress lines. ``out`` is where the caller writes the report
+    (:func:`jepa_world.evaluation.run_suite` writes it); nothing is written here.
     """
     log = log or quiet
     start = time.perf_counter()
@@ -832,7 +862,10 @@ def run(
     if spec.voe is not None:
         log("[probe] violation of expectation ...")
         run.run_voe(worlds)
-    run.put("baselines/random_init", aggregate_seeds(run.random_runs))
+    if getattr(probe_model, "predictor", True) is None:
+        _alias_fitted(run)
+    if run.random_runs:
+        run.put("baselines/random_init", aggregate_seeds(run.random_runs))
     run.forecaster_protocol()
     run.timing["total_s"] = time.perf_counter() - start
     return PhysicsReport(
@@ -847,6 +880,7 @@ def run(
             "model_context_steps_source": probe_model.notes.get("context_steps_source"),
             "tubelet_size": probe_model.tubelet,
             "window_steps": probe_model.window_steps,
+            **_model_input(probe_model),
             **run.protocol,
         },
         model={"name": probe_model.name, "config": probe_model.config},

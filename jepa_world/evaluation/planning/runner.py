@@ -8,11 +8,14 @@ model to ``true_dynamics`` is the model's; from ``true_dynamics`` to 1.0, the pl
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
-from jepa_world.evaluation.models import load_model, random_init_world_model
+from jepa_world.evaluation.models import load_model
+from jepa_world.evaluation.planning.adapt import adaptable, planning_twin
 from jepa_world.evaluation.planning.episodes import (
     budget_config,
     run_episodes,
@@ -53,12 +56,38 @@ def _model_info(model: Any) -> dict[str, Any]:
     return {"name": name, "config": {"encoder": encoder, "action_predictor": action}}
 
 
-def _planned(model: Any, spec: PlanningSpec) -> Any:
-    """The model as the planner sees it: wrapped for test-time adaptation when the suite asks."""
+def _load(model: Any) -> Any:
+    """An export folder or loaded model as before; any other model string through the adapters
+    (it must implement ``encode`` / ``rollout``)."""
+    if isinstance(model, (str, os.PathLike)) and not Path(model).is_dir():
+        from jepa_world.evaluation.adapters import load_adapter
+
+        return load_adapter(model)
+    return load_model(model).model
+
+
+def _first_obs(spec: PlanningSpec) -> Any:
+    """The first episode's observation (to check that a model's roll-out is differentiable)."""
+    from jepa_world.worlds.two_rooms import TwoRoomsEnv
+
+    env = TwoRoomsEnv(max_episode_steps=spec.max_steps, **dict(spec.env or {}))
+    obs, _ = env.reset(seed=spec.seed)
+    env.close()
+    return obs
+
+
+def _planned(model: Any, spec: PlanningSpec, notes: dict[str, Any] | None = None) -> Any:
+    """The model as the planner sees it: wrapped for test-time adaptation when the suite asks
+    and the model can adapt (else planned as it is, with the reason in ``notes["adapt"]``)."""
     if spec.adapt is None:
         return model
+    target, how = adaptable(model, _first_obs(spec))
+    if notes is not None:
+        notes.setdefault("adapt", how)
+    if target is None:
+        return model
     try:
-        return AdaptingModel(model, spec.adapt)
+        return AdaptingModel(target, spec.adapt)
     except TypeError as err:
         raise ValueError(f"planning.adapt: {err}") from err
 
@@ -120,12 +149,16 @@ def run(
     writes it).
 
     ``model_dir_or_model``: an export folder with an action predictor, a loaded
-    ``hub.WorldModel``, or any object with ``encode(obs)`` and ``rollout(z0, actions)`` (then the
-    ``random_init`` baseline is skipped and noted). ``log`` receives progress lines.
+    ``hub.WorldModel``, a model string whose adapter has ``encode`` / ``rollout`` (``py:...``),
+    or any object with ``encode(obs)`` and ``rollout(z0, actions)``. Test-time adaptation
+    (``planning.adapt``) applies to any torch world model with a differentiable roll-out (else
+    the report's ``notes.adapt`` says why not); the ``random_init`` baseline is the model's
+    twin (:func:`~jepa_world.evaluation.planning.adapt.planning_twin`; ``notes.random_init``
+    says how it was built, or why it was skipped). ``log`` receives progress lines.
     """
     log = log or quiet
     began = time.perf_counter()
-    model = _planning_model(load_model(model_dir_or_model).model)
+    model = _planning_model(_load(model_dir_or_model))
     info = _model_info(model)
     timing: dict[str, float] = {}
     notes: dict[str, Any] = {}
@@ -133,7 +166,7 @@ def run(
 
     log(f"[planning] {spec.episodes} episodes of {spec.max_steps} steps on {info['name']}")
     tick = time.perf_counter()
-    results = _episodes(_planned(model, spec), spec, spec.episodes)
+    results = _episodes(_planned(model, spec, notes), spec, spec.episodes)
     timing["model_s"] = time.perf_counter() - tick
     metrics.update(summarize_episodes(results))
     log(f"[planning] model: success {metrics['planning/success_rate']:.3f}")
@@ -141,10 +174,9 @@ def run(
     for name in spec.baselines:
         who: Any = name
         if name == "random_init":
-            try:
-                fresh = random_init_world_model(model, spec.random_init_seed, "action_predictor")
-            except TypeError as err:
-                notes["random_init"] = f"skipped: {err}"
+            fresh, how = planning_twin(model, spec.random_init_seed)
+            notes["random_init"] = how
+            if fresh is None:
                 continue
             who = _planned(fresh, spec)
         tick = time.perf_counter()

@@ -1,0 +1,122 @@
+"""benchmarks/results.py on tiny inputs: runs suites, keeps reports, rewrites only its block."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def results():
+    spec = importlib.util.spec_from_file_location(
+        "results_script", ROOT / "benchmarks" / "results.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["results_script"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny exported ViT world model (8 frames of 64 px, 16 px patches)."""
+    import torch
+    from torch import nn
+
+    from jepa_world.hub import save_pretrained
+    from jepa_world.models import create_encoder, create_predictor
+
+    class Tiny(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = create_encoder(
+                "vit_micro",
+                img_size=64,
+                patch_size=16,
+                frames=8,
+                embed_dim=32,
+                depth=1,
+                num_heads=2,
+            )
+            self.predictor = create_predictor(
+                32, self.encoder.grid, depth=1, num_heads=2, pred_dim=32
+            )
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny") / "model"
+    return save_pretrained(Tiny(), path, metadata={"context_steps": 2})
+
+
+def tiny_state_suite(path: Path) -> Path:
+    suite = {
+        "kind": "physics",
+        "name": "tiny",
+        "batch_size": 8,
+        "bootstrap": {"resamples": 10, "seed": 0},
+        "probes": {
+            "state": {
+                "world_params": {"occluders": [0, 0]},
+                "train": {"seed_start": 3_000_000_000, "clips": 8},
+                "val": {"seed_start": 3_001_000_000, "clips": 4},
+                "test": {"seed_start": 3_002_000_000, "clips": 4},
+            },
+            "rollout": {"test": {"seed_start": 3_003_000_000, "clips": 4}, "horizons": [1, 8]},
+        },
+        "baselines": {"random_init": {"seeds": [0, 1, 2, 3, 4]}, "pixels": {"size": 8}},
+    }
+    path.write_text(yaml.safe_dump(suite))
+    return path
+
+
+def test_results_writes_one_table_per_suite_and_keeps_the_hand_written_page(
+    results, tiny_model_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(results.SUITES, "physics", str(tiny_state_suite(tmp_path / "s.yaml")))
+    page = tmp_path / "results.md"
+    page.write_text("# Results\n\nMeasured by hand.\n")
+    args = [
+        "--models",
+        str(tiny_model_dir),
+        "--suites",
+        "physics",
+        "--reports",
+        str(tmp_path / "reports"),
+        "--page",
+        str(page),
+        "--threads",
+        "1",
+    ]
+    results.main(args)
+    text = page.read_text()
+    assert text.startswith("# Results\n\nMeasured by hand.\n")
+    assert results.BEGIN in text and results.END in text
+    row = next(line for line in text.splitlines() if line.startswith(f"| {tiny_model_dir} |"))
+    assert "state/position_r2" in text and "[" in row and results.commit()[:7] in row
+    assert any(
+        line.startswith("| random_init (baseline of") and " ± " in line
+        for line in text.splitlines()
+    )
+    assert any(line.startswith("| pixels (baseline of") for line in text.splitlines())
+    record = json.loads(next((tmp_path / "reports").glob("*/physics/record.json")).read_text())
+    assert record["machine"] and record["metrics"]["state/position_r2"] <= 1.0
+
+    # a second run reuses the kept report and replaces only the generated block
+    page.write_text(text + "\nMore by hand.\n")
+    before = record["wall_s"]
+    results.main(args)
+    again = page.read_text()
+    assert again.count(results.BEGIN) == 1 and again.endswith("\nMore by hand.\n")
+    kept = json.loads(next((tmp_path / "reports").glob("*/physics/record.json")).read_text())
+    assert kept["wall_s"] == before
+
+
+def test_planning_rows_only_for_models_that_plan(results, tiny_model_dir):
+    assert not results.plans(str(tiny_model_dir))
+    assert results.slug("timm:resnet18?size=64") == "timm_resnet18_size_64"
