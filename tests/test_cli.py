@@ -37,11 +37,13 @@ def test_worlds_preview_png_strip(tmp_path):
         assert png.size[0] > png.size[1]
 
 
-def test_worlds_preview_rejects_unknown_world_and_format(tmp_path):
-    with pytest.raises(ValueError, match="unknown world"):
+def test_worlds_preview_rejects_unknown_world_and_format(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
         main(["worlds", "preview", "nope", "--out", str(tmp_path / "a.gif")])
-    with pytest.raises(ValueError, match=".gif or .png"):
+    assert exit_info.value.code == 2 and "unknown world" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
         main(["worlds", "preview", "physics2d", "--out", str(tmp_path / "a.mp4")])
+    assert exit_info.value.code == 2 and ".gif or .png" in capsys.readouterr().err
 
 
 def test_worlds_generate_writes_readable_shards(tmp_path):
@@ -63,8 +65,9 @@ def test_recipes_list_and_show(capsys):
     main(["recipes", "show", "quickstart"])
     shown = capsys.readouterr().out
     assert "class_path: jepa_world.training.JEPA" in shown
-    with pytest.raises(SystemExit, match="unknown recipe"):
+    with pytest.raises(SystemExit) as exit_info:
         main(["recipes", "show", "nope"])
+    assert exit_info.value.code == 2 and "unknown recipe 'nope'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", [["recipes", "list"], ["worlds", "list"]])
