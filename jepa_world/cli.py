@@ -203,7 +203,21 @@ def run_tool(argv: list[str]) -> None:
         "export": export,
         "probe": probe,
     }
-    CLI(components, args=argv, as_positional=True, exit_on_error=False)
+    CLI(components, args=bare_flags(argv), as_positional=True, exit_on_error=False)
+
+
+FLAGS = ("--overwrite",)
+
+
+def bare_flags(argv: list[str]) -> list[str]:
+    """``--overwrite`` alone means ``--overwrite true`` (jsonargparse wants the value)."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        following = argv[i + 1].lower() if i + 1 < len(argv) else ""
+        if arg in FLAGS and following not in ("true", "false", "yes", "no"):
+            out.append("true")
+    return out
 
 
 # ---------------------------------------------------------------------- training
