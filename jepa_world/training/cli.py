@@ -8,7 +8,7 @@ states it once.
 Run-folder and logging rules applied before the classes are built:
 
 - a new ``fit`` into a folder that already holds an export or checkpoints is refused unless
-  ``--overwrite`` is given; ``--ckpt_path`` (resume) never is;
+  ``--overwrite`` is given (which deletes them first); ``--ckpt_path`` (resume) never is;
 - ``WANDB_MODE`` wins over a recipe's ``offline: true`` (``disabled`` drops the wandb logger);
   a logger without ``save_dir`` writes into the run folder; with no logger at all
   (``--trainer.logger false``) a ``LearningRateMonitor`` is dropped instead of failing;
@@ -22,6 +22,7 @@ line.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ __all__ = [
     "RunFolderInUse",
     "check_arguments",
     "check_run_folder",
+    "clear_run_folder",
+    "run_outputs",
 ]
 
 CHECKPOINT_CLASSES = ("lightning.pytorch.callbacks.ModelCheckpoint", "ModelCheckpoint")
@@ -135,8 +138,12 @@ class JepaLightningCLI(LightningCLI):
         trainer.logger = _loggers(trainer.get("logger"), root, os.environ.get("WANDB_MODE"))
         if not sys.stdout.isatty():
             trainer.enable_progress_bar = False
-        if self.subcommand == "fit" and not config.get("ckpt_path") and not config.get("overwrite"):
-            check_run_folder(root, _as_list(trainer.get("callbacks")))
+        if self.subcommand == "fit" and not config.get("ckpt_path"):
+            callbacks = _as_list(trainer.get("callbacks"))
+            if config.get("overwrite"):
+                clear_run_folder(root, callbacks)
+            else:
+                check_run_folder(root, callbacks)
 
     def after_instantiate_classes(self) -> None:
         super().after_instantiate_classes()
@@ -151,8 +158,8 @@ class JepaLightningCLI(LightningCLI):
             callbacks.insert(0, StepLines())
 
 
-def check_run_folder(root: str, callbacks: list[Any]) -> None:
-    """Raise :class:`RunFolderInUse` when ``root`` holds an export or checkpoints of a run."""
+def run_outputs(root: str, callbacks: list[Any]) -> list[Path]:
+    """The export and checkpoint folders of the run in ``root`` that hold files."""
     names = [
         c.init_args.get("dirname") or "encoder"
         for c in callbacks
@@ -160,13 +167,29 @@ def check_run_folder(root: str, callbacks: list[Any]) -> None:
     ] or ["encoder"]
     dirs = [c.init_args.get("dirpath") for c in callbacks if _class_path(c) in CHECKPOINT_CLASSES]
     candidates = [Path(root, name) for name in names] + [Path(d) for d in dirs if d]
-    held = [p for p in candidates if p.is_dir() and any(p.iterdir())]
+    return [p for p in candidates if p.is_dir() and any(p.iterdir())]
+
+
+def check_run_folder(root: str, callbacks: list[Any]) -> None:
+    """Raise :class:`RunFolderInUse` when ``root`` holds an export or checkpoints of a run."""
+    held = run_outputs(root, callbacks)
     if held:
         raise RunFolderInUse(
             f"run folder {root} already holds {', '.join(str(p) for p in held)}: resume it with "
             "--ckpt_path last, replace it with --overwrite, or start elsewhere with "
             "--trainer.default_root_dir NEW_FOLDER"
         )
+
+
+def clear_run_folder(root: str, callbacks: list[Any]) -> None:
+    """``--overwrite``: delete the old run's export and checkpoints (rank 0), so nothing of it
+    is left beside the new run (ModelCheckpoint would write ``last-v1.ckpt`` beside the old
+    ``last.ckpt``, and ``--ckpt_path last`` could resume either)."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    if getattr(rank_zero_only, "rank", 0) == 0:
+        for path in run_outputs(root, callbacks):
+            shutil.rmtree(path)
 
 
 LOGGER_DIR_KEYS = {

@@ -162,12 +162,12 @@ def test_anchor_keeps_the_copy_near_the_export_where_the_episode_shows_nothing()
     assert far_free > 0.3 * before, (before, far_free)  # ... and forgets the rest
     weak, corner_weak, _ = adapted(3e-4)
     assert corner_weak < 0.3 * before, (before, corner_weak)
-    assert float(weak.drift()) < 0.1 * float(free.drift())
+    assert float(weak.drift().detach()) < 0.1 * float(free.drift().detach())
     strong, _, far_strong = adapted(1.0)
     assert far_strong < 0.3 * far_free, (far_free, far_strong)
-    assert float(strong.drift()) < float(weak.drift())
+    assert float(strong.drift().detach()) < float(weak.drift().detach())
     weak.begin_episode()
-    assert float(weak.drift()) == 0.0
+    assert float(weak.drift().detach()) == 0.0
 
 
 def test_roll_outs_need_consecutive_transitions():
