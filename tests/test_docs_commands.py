@@ -6,8 +6,9 @@ Each runnable block runs in a fresh folder holding the checkout's ``recipes/``, 
 (no interpreter start-up per command), with these substitutions, which are all it changes:
 
 - ``jepa-world ARGS`` calls :func:`jepa_world.cli.main`. A ``fit`` gets tiny overrides: the
-  recipe's model shrunk (placed before the command's own arguments, so keys the command sets win)
-  and a 2-step budget on tiny clips, CPU, one process (placed after them).
+  recipe's model shrunk (placed right after ``--config``, so keys the command sets win) and a
+  2-step budget on tiny clips, CPU, one process, no validation, and the end-of-fit probe suite
+  cut to ``tests/tiny_suite.yaml`` (placed last).
 - Suites: a shipped suite (``physics``, ``two_rooms``, ``probes/NAME.yaml``) means the suite of
   that name in ``tests/docs_suites/``: the same kind and probes, a few clips or episodes each.
 - ``runs/quickstart`` and ``runs/two_rooms`` (what the docs' fits write) are copied in from one
@@ -53,8 +54,7 @@ TRAINER_BUDGET = [
     "--trainer.strategy=auto",
     "--trainer.precision=32-true",
     "--trainer.max_steps=2",
-    "--trainer.val_check_interval=2",
-    "--trainer.limit_val_batches=1",
+    "--trainer.val_check_interval=100",  # no validation: 2 steps say nothing
     "--trainer.log_every_n_steps=1",
     "--data.init_args.batch_size=4",
     "--data.init_args.val_clips=4",
@@ -72,7 +72,11 @@ TINY_FIT = {
             "--model.init_args.horizons=[1, 2]",
             "--model.init_args.warmup_steps=1",
         ],
-        [*TRAINER_BUDGET, '--data.init_args.world_params={"frames": 4}'],  # 64 px, as documented
+        [
+            *TRAINER_BUDGET,
+            '--data.init_args.world_params={"frames": 4}',  # 64 px, the size the docs use
+            f"--trainer.callbacks.suite={ROOT / 'tests' / 'tiny_suite.yaml'}",  # the ProbeSuite
+        ],
     ),
     "ActionJEPA": (
         [
@@ -196,14 +200,18 @@ def _tiny_suites():
 
 # ----------------------------------------------------------------------------- commands
 def _tiny_fit(args: list[str]) -> list[str]:
-    config = next(
-        (args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--config", "-c")),
-        next((a.split("=", 1)[1] for a in args if a.startswith("--config=")), None),
+    """The fit's arguments with the tiny overrides: the shrink right after ``--config`` (the model
+    class must be known first), so the command's own keys win; the budget at the end."""
+    at = next(
+        (i for i, a in enumerate(args) if a in ("--config", "-c") or a.startswith("--config=")),
+        None,
     )
-    assert config, f"a docs fit without --config: {args}"
+    assert at is not None, f"a docs fit without --config: {args}"
+    end = at + 1 if "=" in args[at] else at + 2
+    config = args[at].split("=", 1)[1] if "=" in args[at] else args[at + 1]
     task = yaml.safe_load(Path(config).read_text())["model"]["class_path"].rsplit(".", 1)[-1]
     shrink, budget = TINY_FIT[task]
-    return [args[0], *shrink, *args[1:], *budget]
+    return [*args[:end], *shrink, *args[end:], *budget]
 
 
 def _jepa_world(args: list[str], stdout) -> None:
