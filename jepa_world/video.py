@@ -45,10 +45,10 @@ def _check_range(video: Tensor) -> None:
     if not (-tol <= low and high <= 1 + tol):  # also catches NaN
         if not (math.isfinite(low) and math.isfinite(high)):
             hint = "it holds NaN or inf"
-        elif high > 1 + tol:
-            hint = "divide it by 255 or pass the uint8 video"
-        else:
+        elif low < -tol:
             hint = "undo the normalisation"
+        else:
+            hint = "divide it by 255 or pass the uint8 video"
         raise ValueError(
             f"float video must be in [0, 1] (the encoder normalises it itself), got values in "
             f"[{low:.4g}, {high:.4g}]: {hint}"
