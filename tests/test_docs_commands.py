@@ -8,7 +8,7 @@ Each runnable block runs in a fresh folder holding the checkout's ``recipes/``, 
 - ``jepa-world ARGS`` calls :func:`jepa_world.cli.main`. A ``fit`` gets tiny overrides: the
   recipe's model shrunk (placed right after ``--config``, so keys the command sets win) and a
   2-step budget on tiny clips, CPU, one process, no validation, and the end-of-fit probe suite
-  cut to ``tests/tiny_suite.yaml`` (placed last).
+  cut to ``tests/docs_suites/fit_end.yaml`` (placed last).
 - Suites: a shipped suite (``physics``, ``two_rooms``, ``probes/NAME.yaml``) means the suite of
   that name in ``tests/docs_suites/``: the same kind and probes, a few clips or episodes each.
 - ``runs/quickstart`` and ``runs/two_rooms`` (what the docs' fits write) are copied in from one
@@ -44,7 +44,8 @@ SHELL = ("bash", "sh", "shell", "console")
 RUNNABLE = (*SHELL, "python")
 NOT_RUN = re.compile(r"^<!--\s*not-run:\s*(?P<reason>.*?)\s*-->$")
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w+-]*)\s*$")
-TINY_SUITES = {p.stem: p for p in (ROOT / "tests" / "docs_suites").glob("*.yaml")}
+DOCS_SUITES = ROOT / "tests" / "docs_suites"
+TINY_SUITES = {p.stem: p for p in DOCS_SUITES.glob("*.yaml") if p.stem != "fit_end"}
 
 # fit overrides per task class: (model shrink, before the command's arguments; budget, after)
 TRAINER_BUDGET = [
@@ -75,7 +76,7 @@ TINY_FIT = {
         [
             *TRAINER_BUDGET,
             '--data.init_args.world_params={"frames": 4}',  # 64 px, the size the docs use
-            f"--trainer.callbacks.suite={ROOT / 'tests' / 'tiny_suite.yaml'}",  # the ProbeSuite
+            f"--trainer.callbacks.suite={DOCS_SUITES / 'fit_end.yaml'}",  # the ProbeSuite
         ],
     ),
     "ActionJEPA": (
