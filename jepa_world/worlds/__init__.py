@@ -6,7 +6,9 @@ listing worlds costs nothing and optional dependencies (gymnasium) load only whe
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import inspect
 from typing import Any
 
 from jepa_world.worlds.base import Batch, World
@@ -41,5 +43,23 @@ def create_world(name: str, **params: Any) -> World:
     """Build the world registered as ``name`` with its keyword parameters."""
     if name not in WORLDS:
         raise ValueError(f"unknown world {name!r}: choose one of {sorted(WORLDS)}")
-    module, cls, _ = WORLDS[name]
-    return getattr(importlib.import_module(module), cls)(**params)
+    module, cls_name, _ = WORLDS[name]
+    cls = getattr(importlib.import_module(module), cls_name)
+    _check_params(name, cls, params)
+    return cls(**params)
+
+
+def _check_params(name: str, cls: type, params: dict[str, Any]) -> None:
+    """Raise a one-line ``ValueError`` naming an unknown parameter (and the closest known one):
+    a misspelt key such as ``frame`` would otherwise surface as a bare ``TypeError``."""
+    accepted = inspect.signature(cls).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in accepted):
+        return
+    known = [p.name for p in accepted if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    for key in params:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(
+                f"unknown {name} world parameter {key!r}: {hint}{name} takes {', '.join(known)}"
+            )

@@ -129,7 +129,16 @@ def _error(model, z, a, target):
 def test_anchor_keeps_the_copy_near_the_export_where_the_episode_shows_nothing():
     """The episode shows a blocked corner (``z' = z``) the export forecasts as free. Fitting it
     also changes forecasts far from the corner, which the export had right; the weight anchor
-    (L2-SP) keeps much of them, and the copy still learns the corner."""
+    (L2-SP) sets the trade: a weak anchor still learns the corner, a strong one keeps the far
+    forecasts, and both keep the copy's weights near the export.
+
+    Margins (measured: seed 3, 1 and 2 threads, float32 with ATen's default / AVX2 / AVX-512
+    kernels and float64): export far error 0.002-0.011 x the corner error (bound 0.1); free copy
+    corner 0.007 x (bound 0.1), far 0.77-0.90 x (bound > 0.3); anchor 3e-4: corner 0.10-0.12 x
+    (bound 0.3), drift 0.020-0.023 x free (bound 0.1); anchor 1.0: far 0.03-0.08 x free (bound
+    0.3). An anchor near 1e-3 sits on a cliff between the two regimes (1.3e-3 flips with the
+    kernels), so neither is tested there.
+    """
     gen = torch.Generator().manual_seed(4)
     corner_z = torch.rand(16, 2, generator=gen) * 0.2
     corner_a = (torch.rand(16, 2, generator=gen) - 0.5) * 0.2
@@ -146,14 +155,19 @@ def test_anchor_keeps_the_copy_near_the_export_where_the_episode_shows_nothing()
         return model, corner, _error(model, far_z, far_a, far_z + far_a)
 
     before = _error(world, corner_z, corner_a, corner_z)
-    assert _error(world, far_z, far_a, far_z + far_a) < 0.01 * before  # the export: free world
-    free, _, far_free = adapted(None)
-    held, corner_held, far_held = adapted(1e-3)
-    assert corner_held < 0.5 * before, (before, corner_held)
-    assert far_held < 0.9 * far_free, (far_free, far_held)
-    assert float(held.drift()) < 0.1 * float(free.drift())
-    held.begin_episode()
-    assert float(held.drift()) == 0.0
+    far_export = _error(world, far_z, far_a, far_z + far_a)
+    assert far_export < 0.1 * before, (before, far_export)  # the export: a free world
+    free, corner_free, far_free = adapted(None)
+    assert corner_free < 0.1 * before, (before, corner_free)  # learns the corner ...
+    assert far_free > 0.3 * before, (before, far_free)  # ... and forgets the rest
+    weak, corner_weak, _ = adapted(3e-4)
+    assert corner_weak < 0.3 * before, (before, corner_weak)
+    assert float(weak.drift().detach()) < 0.1 * float(free.drift().detach())
+    strong, _, far_strong = adapted(1.0)
+    assert far_strong < 0.3 * far_free, (far_free, far_strong)
+    assert float(strong.drift().detach()) < float(weak.drift().detach())
+    weak.begin_episode()
+    assert float(weak.drift().detach()) == 0.0
 
 
 def test_roll_outs_need_consecutive_transitions():

@@ -105,11 +105,12 @@ def test_export_command_rebuilds_from_checkpoint(trained, tmp_path):
     assert meta[0] == meta[1] == {"context_steps": 1, "objective": "causal", "forecast_span": 2}
 
 
-def test_export_rejects_corrupt_checkpoint(tmp_path):
+def test_export_rejects_corrupt_checkpoint(tmp_path, capsys):
     bad = tmp_path / "bad.ckpt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="corrupt"):
+    with pytest.raises(SystemExit) as exit_info:
         main(["export", "--ckpt_path", str(bad), "--out", str(tmp_path / "x")])
+    assert exit_info.value.code == 2 and "corrupt" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 

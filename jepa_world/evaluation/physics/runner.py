@@ -172,6 +172,8 @@ class _Run:
                     steps, rollout_steps(model.window_steps, spec.horizons, c, window, chunk)
                 )
                 if not fitted and window + chunk > model.window_steps:
+                    if not (spec.window or spec.chunk):
+                        raise ValueError(_export_too_short(model, window, chunk))
                     raise ValueError(
                         f"probes.rollout.window={window} + chunk={chunk} must fit the model's "
                         f"{model.window_steps}-step training window (each forecast is compared "
@@ -714,6 +716,18 @@ def _from_frame(trace: SurpriseTrace, first: int) -> SurpriseTrace:
 # ---------------------------------------------------------------------- helpers
 def _range(r) -> list[int]:
     return [r.start, r.stop]
+
+
+def _export_too_short(model: ProbeModel, window: int, chunk: int) -> str:
+    """The roll-out's defaults come from the export alone: its frames and metadata disagree."""
+    where = f"{model.config.get('path', model.name)}/config.json"
+    return (
+        f"{where}: encoder.frames={model.frames} ({model.window_steps} steps of "
+        f"{model.tubelet} frames) is too short for what its metadata says the model forecasts: "
+        f"{chunk} steps (metadata.forecast_span) after {window} context step(s); fix "
+        "encoder.frames or metadata in that file, or re-export the checkpoint with jepa-world "
+        "export"
+    )
 
 
 def _rollout_chunk(spec: Any, model: ProbeModel) -> int:
