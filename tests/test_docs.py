@@ -22,7 +22,6 @@ API_DIR = ROOT / "docs" / "api"
 DIRECTIVE = re.compile(r"^:::\s+([\w.]+)\s*$", re.MULTILINE)
 
 
-
 def documented_modules() -> list[str]:
     """Every module named by a ``::: module`` block of the API pages, in page order."""
     names: list[str] = []
