@@ -18,6 +18,7 @@ PARAM_RANGES = {
     "vit_small": (21.3e6, 21.6e6),
     "cnn_small": (0.2e6, 0.3e6),
     "cnn_keypoints": (0.015e6, 0.025e6),
+    "tracked_keypoints": (0.005e6, 0.009e6),
 }
 SMALL = {"img_size": 32, "frames": 4}
 
@@ -27,6 +28,14 @@ def tiny(name: str, **kw) -> VideoEncoder:
     overrides = {"depth": 1} if "depth" in ENCODERS[name] else {}
     torch.manual_seed(0)
     return create_encoder(name, **{**SMALL, **overrides, **kw})
+
+
+def token_grid_hw(encoder: VideoEncoder) -> tuple[int, int]:
+    """(Hp, Wp) per time step: the patch grid, or (1, K) for one token per keypoint."""
+    if encoder.config.get("tokens") == "keypoints":
+        return 1, encoder.config["keypoints"]
+    side = 32 // encoder.patch_size
+    return side, side
 
 
 @functools.cache
@@ -53,8 +62,7 @@ def test_output_shapes(name):
     video = torch.rand(2, 4, 3, 32, 32)
     tokens = encoder.forward_features(video)
     t, hp, wp = encoder.grid
-    side = 32 // encoder.patch_size
-    assert encoder.grid == (4 // encoder.tubelet_size, side, side)
+    assert encoder.grid == (4 // encoder.tubelet_size, *token_grid_hw(encoder))
     assert tokens.shape == (2, t, hp * wp, encoder.num_features)
     assert torch.equal(encoder(video), tokens)
     pooled = encoder.embed(video)
@@ -68,8 +76,7 @@ def test_any_frame_count_multiple_of_tubelet(name):
     encoder = shared(name)
     tokens = encoder(torch.rand(1, 8, 3, 32, 32))  # trained with 4 frames, runs on 8
     assert tokens.shape[:2] == (1, 8 // encoder.tubelet_size)
-    side = 32 // encoder.patch_size
-    assert encoder.grid_for(8) == (8 // encoder.tubelet_size, side, side)
+    assert encoder.grid_for(8) == (8 // encoder.tubelet_size, *token_grid_hw(encoder))
 
 
 @pytest.mark.parametrize("name", list_encoders())
