@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from jepa_world.models.frame_encoder import KeypointCNN
+from jepa_world.models.frame_encoder import KeypointCNN, grid_to_pixels
 
 _TOKEN_MODES = ("keypoints", "frame")
 
@@ -167,8 +167,7 @@ class TrackedKeypoints(KeypointCNN):
         pixel ``i`` spanning [i, i + 1) as in the worlds: what the identity-switch rate reads."""
         self.check_video(video)
         _, xy = self.track(self.normalize(video))
-        cells = self.img_size // (2 ** self.config["downsample"])
-        return ((xy + 1) * (cells - 1) / 2 + 0.5) * (self.img_size / cells)
+        return grid_to_pixels(xy, self.img_size // 2 ** self.config["downsample"], self.img_size)
 
     def _tokens(self, x: Tensor) -> Tensor:
         b, t = x.shape[:2]

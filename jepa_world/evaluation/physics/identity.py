@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "IDENTITY_PROTOCOL",
     "IDENTITY_SEEDS",
     "IDENTITY_WORLD",
     "assign_keypoints",
@@ -47,6 +48,17 @@ __all__ = [
 #: (< 3e9) and from the suite's other probe ranges.
 IDENTITY_WORLD: dict[str, Any] = {"num_balls": (2, 4)}
 IDENTITY_SEEDS = range(3_030_000_000, 3_030_000_000 + 64)
+#: What a report states about the rate.
+IDENTITY_PROTOCOL: dict[str, Any] = {
+    "world": "physics2d",
+    "world_params": {"num_balls": [2, 4], "frames": "the model's training clip length"},
+    "seeds": [IDENTITY_SEEDS.start, IDENTITY_SEEDS.stop],
+    "encoder": "the exported (target) encoder's units",
+    "assignment": "keypoint: nearest ball centre within radius + 2 px; slot: ball whose disc "
+    "holds the largest share of its mask, more than the background's; else nothing",
+    "rate": "switches / pairs of consecutive frames that start on a ball visible (>= 0.5) in "
+    "both frames, pooled over units and clips",
+}
 
 
 def _check(name: str, array: np.ndarray, ndim: int) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 from jepa_world.evaluation.metrics import wilson_interval
 from jepa_world.evaluation.physics.baselines import aggregate_seeds, pixel_tokens
 from jepa_world.evaluation.physics.clips import make_ball_clips
+from jepa_world.evaluation.physics.identity import IDENTITY_PROTOCOL, measure_identity
 from jepa_world.evaluation.physics.model import ProbeModel, load_probe_model, random_init_like
 from jepa_world.evaluation.physics.report import PhysicsReport
 from jepa_world.evaluation.physics.rollout import (
@@ -387,6 +388,18 @@ class _Run:
         for i, outs in enumerate(random_pooled):
             self.random_runs[i]["voe/open_view/pairwise_acc"] = float(np.concatenate(outs).mean())
 
+    def run_identity(self) -> None:
+        """``identity/*`` for a model whose encoder exposes its units (keypoints, slots)."""
+        t0 = time.perf_counter()
+        model = self.model
+        found = measure_identity(
+            model.encoder, size=model.size, frames=model.window_steps * model.tubelet
+        )
+        if found is not None:
+            self.put("identity", found)
+            self.timing["identity_s"] = time.perf_counter() - t0
+            self.protocol["identity"] = IDENTITY_PROTOCOL
+
 
 # ---------------------------------------------------------------------- helpers
 def _range(r) -> list[int]:
@@ -494,6 +507,7 @@ def run(
         log("[probe] violation of expectation ...")
         run.run_voe(worlds)
     run.put("baselines/random_init", aggregate_seeds(run.random_runs))
+    run.run_identity()
     run.timing["total_s"] = time.perf_counter() - start
     return PhysicsReport(
         suite=spec.name,
