@@ -148,11 +148,25 @@ class KeypointCNN(VideoEncoder):
             parts.append(self._expected_xy(self._softmax(maps, self.soft_readout)))
         return torch.cat(parts, dim=-1)
 
+    def unit_positions(self, video: Tensor) -> Tensor:
+        """Float video in [0, 1] -> keypoint centres ``(B, T, K, 2)`` in pixels (x, y), pixel
+        ``i`` spanning [i, i + 1) as in the worlds (what the identity-switch rate reads)."""
+        self.check_video(video)
+        b, t = video.shape[:2]
+        weights = self._softmax(self.features(self.normalize(video).flatten(0, 1)))
+        xy = self._expected_xy(weights).view(b, t, self.keypoints, 2)
+        return grid_to_pixels(xy, weights.shape[-1], self.img_size)
+
     def _tokens(self, x: Tensor) -> Tensor:
         b, t = x.shape[:2]
         points = self.keypoint_features(x.flatten(0, 1))  # (B*T, K, F)
         latent = self.head(points.flatten(1))
         return latent.view(b, t, 1, latent.shape[-1])
+
+
+def grid_to_pixels(xy: Tensor, cells: int, img_size: int) -> Tensor:
+    """Soft-argmax coordinates in [-1, 1] over ``cells`` heat-map cells -> pixels."""
+    return ((xy + 1) * (cells - 1) / 2 + 0.5) * (img_size / cells)
 
 
 def _conv_block(

@@ -24,6 +24,7 @@ from jepa_world.evaluation.physics.fitted import (
     forecaster_clips,
     has_predictor,
 )
+from jepa_world.evaluation.physics.identity import IDENTITY_PROTOCOL, measure_identity
 from jepa_world.evaluation.physics.model import ProbeModel, load_probe_model, random_init_like
 from jepa_world.evaluation.physics.report import PhysicsReport
 from jepa_world.evaluation.physics.rollout import (
@@ -613,6 +614,21 @@ class _Run:
         for i, outs in enumerate(random_pooled):
             self.random_runs[i]["voe/open_view/pairwise_acc"] = float(np.concatenate(outs).mean())
 
+    def run_identity(self) -> None:
+        """``identity/*`` for a model whose encoder exposes its units (keypoints, slots)."""
+        t0 = time.perf_counter()
+        model = self.model
+        encoder = getattr(model, "encoder", None)
+        if encoder is None:
+            return
+        found = measure_identity(
+            encoder, size=model.size, frames=model.window_steps * model.tubelet
+        )
+        if found is not None:
+            self.put("identity", found)
+            self.timing["identity_s"] = time.perf_counter() - t0
+            self.protocol["identity"] = IDENTITY_PROTOCOL
+
 
 # ---------------------------------------------------------------------- VoE scoring
 class _Scorer:
@@ -881,6 +897,7 @@ def run(
     if run.random_runs:
         run.put("baselines/random_init", aggregate_seeds(run.random_runs))
     run.forecaster_protocol()
+    run.run_identity()
     run.timing["total_s"] = time.perf_counter() - start
     return PhysicsReport(
         suite=spec.name,

@@ -232,6 +232,14 @@ def test_causal_models_get_a_growing_context_and_their_forecast_span(causal_repo
         assert metrics[f"baselines/pixels/voe/{prop}/relative_acc"] == 0.5
 
 
+def test_identity_switch_rate_is_reported_for_models_that_expose_their_units(causal_report, run):
+    metrics = causal_report["metrics"]  # a keypoint encoder: its units are its keypoints
+    assert 0.0 <= metrics["identity/switch_rate"] <= 1.0 and metrics["identity/pairs"] > 0
+    assert causal_report["protocol"]["identity"]["seeds"][0] == 3_030_000_000
+    vit = json.loads((run / "report.json").read_text())["metrics"]  # a ViT exposes no units
+    assert not [k for k in vit if k.startswith("identity/")]
+
+
 def test_growing_context_needs_an_encoder_that_keeps_time_steps_apart(tiny_model_dir, run):
     from jepa_world.evaluation import run_suite
 
