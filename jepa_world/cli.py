@@ -180,7 +180,10 @@ def probe(*, suite: str, model: str, out: str) -> None:
     from jepa_world.evaluation.command import probe as run_probe
 
     check_suite(suite)  # a bad suite is named before the model is looked at
-    hint = "--model takes an exported model folder (a run's encoder/, or what export wrote)"
+    hint = (
+        "--model takes an export folder (a run's encoder/) or a model string "
+        "(timm:, torchvision:, hf:, py:)"
+    )
     with _hint(model, hint):
         run_probe(suite, model, out)
 

@@ -135,7 +135,7 @@ USER_ERRORS = [
     ),
     (
         ["probe", "--suite", "physics", "--model", "{tmp}/missing", "--out", "{tmp}/p"],
-        "--model takes an exported model folder",
+        "not an export folder",
     ),
     (
         ["probe", "--suite", "{tmp}/missing.yaml", "--model", "{tmp}", "--out", "{tmp}/p"],
