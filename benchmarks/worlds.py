@@ -1,7 +1,7 @@
 """Generation speed of the procedural worlds on one core.
 
 Prints one line per world, then (last line) one JSON dict:
-{"physics2d_fps": .., "two_rooms_fps": .., "intuitive_quads_per_s": ..}.
+{"physics2d_fps": .., "two_rooms_fps": .., "push_fps": .., "intuitive_quads_per_s": ..}.
 Run: OMP_NUM_THREADS=1 python benchmarks/worlds.py (``--help`` for a smaller run)
 """
 
@@ -56,6 +56,15 @@ def main(batch: int = 64, quads: int = 16, repeats: int = 5) -> dict[str, float]
     )
     print(f"two_rooms (65x65, {rooms.frames}-frame windows): {rooms_fps:,.0f} frames/s")
 
+    push = create_world("push")
+    push_fps = best_rate(
+        lambda r: push.generate(np.arange(batch) + r * batch),
+        batch * push.frames,
+        repeats=repeats,
+        name="push",
+    )
+    print(f"push (1-3 balls, 64x64, {push.frames}-frame random walks): {push_fps:,.0f} frames/s")
+
     intuitive = create_world("intuitive")
 
     def all_props(r: int) -> None:
@@ -69,9 +78,11 @@ def main(batch: int = 64, quads: int = 16, repeats: int = 5) -> dict[str, float]
     result = {
         "physics2d_fps": round(physics_fps, 1),
         "two_rooms_fps": round(rooms_fps, 1),
+        "push_fps": round(push_fps, 1),
         "intuitive_quads_per_s": round(quad_rate, 2),
         "physics2d_fps_cpu_time": round(CPU_RATES["physics2d"], 1),
         "two_rooms_fps_cpu_time": round(CPU_RATES["two_rooms"], 1),
+        "push_fps_cpu_time": round(CPU_RATES["push"], 1),
         "intuitive_quads_per_cpu_s": round(CPU_RATES["intuitive"], 2),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
@@ -81,7 +92,7 @@ def main(batch: int = 64, quads: int = 16, repeats: int = 5) -> dict[str, float]
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=64, help="clips per physics2d/two_rooms call")
+    parser.add_argument("--batch", type=int, default=64, help="clips per physics2d/two_rooms/push call")
     parser.add_argument("--quads", type=int, default=16, help="quadruplets per property and call")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per world (best kept)")
     args = parser.parse_args()
