@@ -58,8 +58,9 @@ MIN_GOAL_PX = 2 * world.BALL_RADIUS
 """A goal moves the named ball at least this far (two radii), so doing nothing never succeeds."""
 GOAL_STEPS = 24
 """Steps of the scripted push that makes a goal."""
-SETTLE_STEPS = 16
-"""Steps the script then holds still: friction stops any ball the push left rolling."""
+SETTLE_STEPS = 24
+"""Steps the script then holds still: friction stops any ball the push left rolling (one at the
+speed cap, 6 px/frame, within 24 frames)."""
 TARGET = 0
 """The named ball's slot: the red one."""
 BASELINES = ("true_dynamics", "greedy", "random_actions")
