@@ -83,7 +83,8 @@ AGENT_COLOUR = (225, 225, 225)
 BALL_NAMES = ("red", "green", "blue")
 """Ball slot ``k`` is drawn in ``BALL_NAMES[k]`` (physics2d's palette entries 0, 1, 2)."""
 PLACE_GAP = 2.0  # px of free space between bodies, and between bodies and walls, at placement
-_PLACE_TRIES = 48
+PLACE_TRIES = 48
+"""Candidate spots per body when placing them at random."""
 
 
 class PushState(NamedTuple):
@@ -250,7 +251,7 @@ def place(u: np.ndarray, count: np.ndarray, k: int = MAX_BALLS) -> tuple[np.ndar
     clear of the walls and of the bodies before it (the last candidate if none is clear, which
     the contact solver then separates; with 4 bodies in 64x64 it does not happen in practice)."""
     b = len(u)
-    cand = u.reshape(b, 1 + k, _PLACE_TRIES, 2)
+    cand = u.reshape(b, 1 + k, PLACE_TRIES, 2)
     margin = max(AGENT_RADIUS, BALL_RADIUS) + PLACE_GAP
     cand = margin + cand * (SIZE - 2 * margin)
     present = np.arange(k)[None] < np.asarray(count)[:, None]
@@ -259,12 +260,12 @@ def place(u: np.ndarray, count: np.ndarray, k: int = MAX_BALLS) -> tuple[np.ndar
     centres = np.zeros((b, 1 + k, 2))
     rows = np.arange(b)
     for i in range(1 + k):
-        ok = np.ones((b, _PLACE_TRIES), dtype=bool)
+        ok = np.ones((b, PLACE_TRIES), dtype=bool)
         for j in range(i):
             dist = np.sqrt(((cand[:, i] - centres[:, j, None]) ** 2).sum(axis=-1))
             need = radius[:, i] + radius[:, j] + PLACE_GAP
             ok &= ~body_on[:, j, None] | (dist >= need[:, None])
-        pick = np.where(ok.any(axis=1), ok.argmax(axis=1), _PLACE_TRIES - 1)
+        pick = np.where(ok.any(axis=1), ok.argmax(axis=1), PLACE_TRIES - 1)
         centres[:, i] = cand[rows, i, pick] * body_on[:, i, None]
     return centres[:, 0], centres[:, 1:], present
 
@@ -335,7 +336,7 @@ class PushWalks:
         """Every random draw of each clip, from ``default_rng(seed)`` of that clip alone."""
         n, moves, k = len(seeds), self.frames - 1, MAX_BALLS
         u = np.empty((n, 4 + 2 * k))
-        spots = np.empty((n, (1 + k) * _PLACE_TRIES * 2))
+        spots = np.empty((n, (1 + k) * PLACE_TRIES * 2))
         turns, lengths, pauses = (np.empty((n, moves)) for _ in range(3))
         for i, seed in enumerate(seeds):
             rng = np.random.default_rng(int(seed))
@@ -483,7 +484,9 @@ def _build_env_class() -> type:
             rng = self.np_random
             lo, hi = self.num_balls
             count = np.array([rng.integers(lo, hi + 1)])
-            agent, position, present = place(rng.random((1, (1 + MAX_BALLS) * _PLACE_TRIES * 2)), count)
+            agent, position, present = place(
+                rng.random((1, (1 + MAX_BALLS) * PLACE_TRIES * 2)), count
+            )
             state = PushState(agent, position, np.zeros_like(position), present)
             self.state = self._state("state", options.get("state", state))
             goal = options.get("goal")

@@ -78,9 +78,7 @@ class InterventionCases:
         return InterventionCases(**arrays, tried=self.tried)
 
 
-def _walk_at(
-    start: world.PushState, a: int, offset: float, speed: float, steps: int
-) -> np.ndarray:
+def _walk_at(start: world.PushState, a: int, offset: float, speed: float, steps: int) -> np.ndarray:
     """(steps, 2) constant actions from the agent toward ball ``a``, aimed ``offset`` px to the
     side of its centre."""
     gap = start.position[0, a] - start.agent[0]
@@ -105,7 +103,7 @@ def make_cases(
     while len(rows) < count and tried < max_tries:
         rng = np.random.default_rng([int(seed) + tried, 35])
         tried += 1
-        spots = rng.random((1, (1 + world.MAX_BALLS) * world._PLACE_TRIES * 2))
+        spots = rng.random((1, (1 + world.MAX_BALLS) * world.PLACE_TRIES * 2))
         agent, position, present = world.place(spots, np.array([int(rng.integers(2, 4))]))
         state0 = world.PushState(agent, position, np.zeros_like(position), present)
         balls = np.flatnonzero(present[0])
@@ -281,10 +279,6 @@ def case_summary(cases: InterventionCases) -> dict[str, Any]:
             np.linalg.norm(cases.true_effect[cases.touched], axis=-1).mean()
         ),
         "angle_spread_deg": float(
-            np.degrees(
-                np.std(
-                    [math.atan2(e[1], e[0]) for e in cases.true_effect[cases.touched]]
-                )
-            )
+            np.degrees(np.std([math.atan2(e[1], e[0]) for e in cases.true_effect[cases.touched]]))
         ),
     }

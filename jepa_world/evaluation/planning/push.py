@@ -100,7 +100,7 @@ def episode_start(seed: int, num_balls: Sequence[int] = (1, 3)) -> world.PushSta
     rng = np.random.default_rng(int(seed))
     lo, hi = int(num_balls[0]), int(num_balls[1])
     count = np.array([lo + min(int(rng.random() * (hi - lo + 1)), hi - lo)])
-    spots = rng.random((1, (1 + world.MAX_BALLS) * world._PLACE_TRIES * 2))
+    spots = rng.random((1, (1 + world.MAX_BALLS) * world.PLACE_TRIES * 2))
     agent, position, present = world.place(spots, count)
     return world.PushState(agent, position, np.zeros_like(position), present)
 
@@ -238,7 +238,11 @@ def run_push_episode(
     began = time.perf_counter()
     if planner is not None:
         policy: Any = MPCPolicy(
-            planner, controller, base.goal_observation(), replan_every, env.action_space  # type: ignore[arg-type]
+            planner,
+            controller,
+            base.goal_observation(),
+            replan_every,
+            env.action_space,  # type: ignore[arg-type]
         )
     else:
         policy = controller
@@ -317,7 +321,9 @@ class PushJob:
             else:
                 controller.reset(seed)
             results.append(
-                run_push_episode(env, controller, episode_planner, self.max_steps, self.replan_every)
+                run_push_episode(
+                    env, controller, episode_planner, self.max_steps, self.replan_every
+                )
             )
         env.close()
         return results

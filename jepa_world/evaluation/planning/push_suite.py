@@ -195,7 +195,7 @@ def _protocol(spec: PushSpec) -> dict[str, Any]:
         "planner_config": asdict(spec.planner_config),
         "modes": asdict(spec.modes) if spec.modes is not None else None,
         "env": spec.env,
-        "success_rule": f"red ball's final distance to its goal < {push.SUCCESS_PX} px (its radius)",
+        "success_rule": f"red ball ends < {push.SUCCESS_PX} px from its goal (its radius)",
         "strict_success_rule": f"red ball within {push.SUCCESS_PX} px at any step",
         "interval": "Wilson 95 %",
         "random_init_seed": spec.random_init_seed,
@@ -281,7 +281,9 @@ def run(
                 {"samples": s, "iterations": i, "budget": s * i}
                 | summarize_episodes(  # type: ignore[arg-type]
                     _episodes(
-                        targets[k], spec, spec.budget_episodes,
+                        targets[k],
+                        spec,
+                        spec.budget_episodes,
                         budget_config(spec.planner_config, s, i),
                     )  # fmt: skip
                 )

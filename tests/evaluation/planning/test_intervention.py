@@ -14,14 +14,18 @@ from jepa_world.evaluation.planning.intervention import (
 )
 from jepa_world.worlds import push as world
 
+
 def _weights(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> dict[int, np.ndarray]:
     """Per-pixel coverage of each body (the renderer blends its colour over the background)."""
     grey = (np.abs(r - g) < 12) & (np.abs(g - b) < 12) & (r > 45)
+    red = ~grey & (r > g) & (g < 110) & (b < 110)  # (235, 35, 35)
+    green = ~grey & (g > b) & (r < 110) & (b < 110)  # (40, 200, 40)
+    blue = ~grey & (b > g) & (r < 110) & (g < 160)  # (40, 90, 255)
     return {
         0: grey * np.clip((r - 40) / 185, 0, 1),  # agent (225, 225, 225)
-        1: (~grey & (r > g) & (g < 110) & (b < 110)) * np.clip((r - 40) / 195, 0, 1),  # red (235, 35, 35)
-        2: (~grey & (g > b) & (r < 110) & (b < 110)) * np.clip((g - 40) / 160, 0, 1),  # green (40, 200, 40)
-        3: (~grey & (b > g) & (r < 110) & (g < 160)) * np.clip((b - 40) / 215, 0, 1),  # blue (40, 90, 255)
+        1: red * np.clip((r - 40) / 195, 0, 1),
+        2: green * np.clip((g - 40) / 160, 0, 1),
+        3: blue * np.clip((b - 40) / 215, 0, 1),
     }
 
 
@@ -49,7 +53,9 @@ class SimulatorModel:
         self.swap = swap
         self.known = {
             frame.tobytes(): np.concatenate([agent, position.ravel()])
-            for frame, agent, position in zip(cases.frames, cases.agent, cases.position)
+            for frame, agent, position in zip(
+                cases.frames, cases.agent, cases.position, strict=True
+            )
         }
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
