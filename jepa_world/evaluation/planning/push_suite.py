@@ -344,8 +344,9 @@ class PushReport(PlanningReport):
             f"{proto['baseline_episodes']}; {proto['max_steps']} steps, replanning every "
             f"{proto['replan_every']}. Greedy: {proto['greedy']}.",
             f"Planner: {proto['planner']}, horizon {cfg['horizon']}, {cfg['samples']} samples, "
-            f"{cfg['iterations']} iterations, {cfg['elites']} elites, temperature "
-            f"{cfg['temperature']}, cost {cfg['cost']} ({cfg['cost_steps']}).",
+            f"{cfg['iterations']} iterations, {cfg['elites']} elites"
+            + (f", temperature {cfg['temperature']}" if proto["planner"] == "mppi" else "")
+            + f", cost {cfg['cost']} ({cfg['cost_steps']}).",
             f"Success: {proto['success_rule']}; strict: {proto['strict_success_rule']}; "
             f"{proto['interval']} interval in brackets.",
         ]
@@ -362,7 +363,9 @@ class PushReport(PlanningReport):
             lines += [
                 f"Intervention probe: {cases.get('cases')} cases, effect "
                 f"{cases.get('forecast_steps')} steps after the start (k = 8 after the first "
-                "contact), read out by a ridge state probe fitted on training-seed clips.",
+                "contact), read out by a ridge state probe fitted on training-seed clips. An "
+                "untrained action predictor forecasts no change (its output layer starts at "
+                "zero), so random_init scores like action_blind.",
                 "",
                 "| intervention | " + " | ".join(names) + " |",
                 "|" + " --- |" * (len(names) + 1),
