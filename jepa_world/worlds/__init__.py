@@ -31,6 +31,11 @@ WORLDS: dict[str, tuple[str, str, str]] = {
         "TwoRoomsWalks",
         "point agent, inner wall with a door, 2-D displacement actions (2 channels, 65x65)",
     ),
+    "push": (
+        "jepa_world.worlds.push",
+        "PushWalks",
+        "a disc pushes 1-3 balls (elastic, rolling friction), 2-D displacement actions (RGB)",
+    ),
     "gym": (
         "jepa_world.worlds.gym",
         "GymRecorder",

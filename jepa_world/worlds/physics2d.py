@@ -22,6 +22,7 @@ from jepa_world.worlds.base import Batch, as_seeds
 
 __all__ = [
     "BACKGROUND",
+    "Contacts",
     "OCCLUDER_COLOUR",
     "PALETTE",
     "PLATFORM_COLOUR",
@@ -178,13 +179,10 @@ def simulate(scene: Scene, frames: int, substeps: int = 8) -> tuple[np.ndarray, 
     dt = 1.0 / substeps
     fall_speed = gravity[:, None] * present * dt  # velocity gained per sub-step
     fall_drop = 0.5 * fall_speed * dt  # extra drop per sub-step from the acceleration
-    rects = np.asarray(scene.platforms, dtype=np.float64)[:, :, None, :]  # (B, P, 1, 4)
-    rect_on = np.asarray(scene.platform_present, dtype=bool)
-    rect_on = rect_on[:, :, None] & present[:, None, :]  # (B, P, K)
-    first, second = np.triu_indices(pos.shape[1], 1)  # all ball pairs
-    pair_on = present[:, first] & present[:, second]
-    reach2 = (radius[:, first] + radius[:, second]) ** 2
-    size = float(scene.size)
+    contacts = Contacts(
+        radius, inv_mass, gravity, present, float(scene.size), scene.platforms,
+        scene.platform_present,
+    )  # fmt: skip
 
     positions = np.empty((pos.shape[0], frames, *pos.shape[1:]), dtype=np.float64)
     velocities = np.empty_like(positions)
@@ -194,19 +192,56 @@ def simulate(scene: Scene, frames: int, substeps: int = 8) -> tuple[np.ndarray, 
             pos += vel * dt
             pos[..., 1] += fall_drop
             vel[..., 1] += fall_speed
-            for _ in range(_CONTACT_PASSES):  # until no two balls overlap after the walls
-                if rects.shape[1]:
-                    _collide_rects(pos, vel, radius, gravity, rects, rect_on)
-                _collide_walls(pos, vel, radius, gravity, present, size)
-                gap = pos[:, second] - pos[:, first]
-                touching = pair_on & ((gap**2).sum(axis=-1) < reach2)  # (B, pairs)
-                if not touching.any():
-                    break
-                for pair in np.flatnonzero(touching.any(axis=0)):  # in order: each sees the last
-                    i, j = first[pair], second[pair]
-                    _collide_pair(pos, vel, i, j, radius, inv_mass, pair_on[:, pair])
+            contacts.resolve(pos, vel)
         positions[:, t], velocities[:, t] = pos, vel
     return positions, velocities
+
+
+class Contacts:
+    """The contact solver of one batch of worlds: walls, platforms and ball pairs, in place.
+
+    Built once per simulation (the pair list and the masks do not change), then
+    :meth:`resolve` runs after every sub-step's move. Other worlds reuse it: a ball with
+    ``inv_mass`` 0 is immovable in pair contacts (a kinematic body, like the push world's agent),
+    and ``wall_on`` (default: ``present``) says which balls bounce off the frame borders.
+    """
+
+    def __init__(
+        self,
+        radius: np.ndarray,
+        inv_mass: np.ndarray,
+        gravity: np.ndarray,
+        present: np.ndarray,
+        size: float,
+        platforms: np.ndarray,
+        platform_present: np.ndarray,
+        wall_on: np.ndarray | None = None,
+    ) -> None:
+        self.radius, self.inv_mass, self.gravity = radius, inv_mass, gravity
+        self.present = present if wall_on is None else np.asarray(wall_on, dtype=bool)
+        self.size = size
+        self.rects = np.asarray(platforms, dtype=np.float64)[:, :, None, :]  # (B, P, 1, 4)
+        rect_on = np.asarray(platform_present, dtype=bool)
+        self.rect_on = rect_on[:, :, None] & present[:, None, :]  # (B, P, K)
+        self.first, self.second = np.triu_indices(radius.shape[1], 1)  # all ball pairs
+        self.pair_on = present[:, self.first] & present[:, self.second]
+        self.reach2 = (radius[:, self.first] + radius[:, self.second]) ** 2
+
+    def resolve(self, pos: np.ndarray, vel: np.ndarray) -> None:
+        """Re-solve contacts (up to ``_CONTACT_PASSES`` rounds of platforms, walls, then ball
+        pairs) until no two balls overlap; ``pos`` and ``vel`` (B, K, 2) change in place."""
+        radius, gravity, first, second = self.radius, self.gravity, self.first, self.second
+        for _ in range(_CONTACT_PASSES):  # until no two balls overlap after the walls
+            if self.rects.shape[1]:
+                _collide_rects(pos, vel, radius, gravity, self.rects, self.rect_on)
+            _collide_walls(pos, vel, radius, gravity, self.present, self.size)
+            gap = pos[:, second] - pos[:, first]
+            touching = self.pair_on & ((gap**2).sum(axis=-1) < self.reach2)  # (B, pairs)
+            if not touching.any():
+                break
+            for pair in np.flatnonzero(touching.any(axis=0)):  # in order: each sees the last
+                i, j = first[pair], second[pair]
+                _collide_pair(pos, vel, i, j, radius, self.inv_mass, self.pair_on[:, pair])
 
 
 def _collide_pair(

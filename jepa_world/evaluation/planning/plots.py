@@ -55,8 +55,10 @@ def plot_episodes(
 def plot_success_vs_budget(
     rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]],
     path: str | Path,
+    ylabel: str | None = None,
 ) -> Path:
-    """Success rate (with its Wilson interval) against samples x iterations, log x axis.
+    """Success rate (with its Wilson interval) against samples x iterations, log x axis
+    (``ylabel``: the success rule, default Two Rooms').
 
     ``rows`` is :func:`sweep_budget`'s output, or a mapping label -> such rows (one line each,
     e.g. ``{"ours": ..., "true_dynamics": ...}``).
@@ -79,7 +81,7 @@ def plot_success_vs_budget(
     ax.minorticks_off()
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("planning budget (samples x iterations)")
-    ax.set_ylabel(f"success rate (final < {SUCCESS_PX} px)")
+    ax.set_ylabel(ylabel or f"success rate (final < {SUCCESS_PX} px)")
     ax.grid(alpha=0.3)
     if any(series):
         ax.legend(fontsize=8)
