@@ -277,6 +277,9 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
+    from jepa_world.training.runtime import tune_process
+
+    tune_process()  # as `jepa-world probe` runs: subnormals flushed, large allocations on the heap
     torch.set_num_threads(args.threads)
     reports = Path(args.reports)
     reports.mkdir(parents=True, exist_ok=True)
