@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from jepa_world.evaluation.planning.episodes import EpisodeJob, run_job
+from jepa_world.evaluation.planning.outcome import outcome
 from jepa_world.planning.mpc import MPCPolicy, run_mpc
 from jepa_world.planning.protocols import LatentModel, Policy
 from jepa_world.planning.registry import Planner
@@ -252,8 +253,6 @@ def run_push_episode(
     balls = np.stack([np.asarray(i["position"], np.float64) for i in trace.infos])
     agent = np.stack([np.asarray(i["agent"], np.float64) for i in trace.infos])
     dist = np.linalg.norm(balls[:, target] - base.goal.position[0, target], axis=-1)
-    within = np.flatnonzero(dist < SUCCESS_PX)
-    decisions = trace.decision_seconds
     return PushEpisode(
         agent=agent,
         balls=balls,
@@ -263,13 +262,7 @@ def run_push_episode(
         target=target,
         actions=trace.actions,
         distances=dist,
-        success=bool(dist[-1] < SUCCESS_PX),
-        success_strict=bool(within.size),
-        final_distance=float(dist[-1]),
-        steps_to_success=int(within[0]) if within.size else None,
-        seconds=seconds,
-        ms_per_plan=1000.0 * float(np.mean(decisions)) if decisions else 0.0,
-        plans=len(decisions),
+        **outcome(dist, SUCCESS_PX, SUCCESS_PX, trace, seconds),
     )
 
 
