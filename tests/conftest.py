@@ -75,3 +75,69 @@ def tiny_action_jepa():
         return ActionJEPA(**{**kwargs, **overrides})
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_world_model():
+    """Factory of tiny ViT world models (8 frames of 64 px, 16 px patches, depth 1; ``dim``
+    channels): a 4 x 4 x 4 token grid, so every forward pass takes milliseconds."""
+
+    def make(dim: int = 32) -> torch.nn.Module:
+        from jepa_world.models import create_encoder, create_predictor
+
+        model = torch.nn.Module()
+        model.encoder = create_encoder(
+            "vit_micro", img_size=64, patch_size=16, frames=8, embed_dim=dim, depth=1, num_heads=2
+        )
+        model.predictor = create_predictor(
+            dim, model.encoder.grid, depth=1, num_heads=2, pred_dim=dim
+        )
+        return model
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, tiny_world_model):
+    """A seeded tiny world model (:func:`tiny_world_model`), exported with 2 context steps."""
+    from jepa_world.hub import save_pretrained
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny") / "model"
+    return save_pretrained(tiny_world_model(), path, metadata={"context_steps": 2})
+
+
+@pytest.fixture(scope="session")
+def tiny_physics_suite():
+    """Factory of a tiny physics suite: the state probe on 8 / 4 / 4 clips, the roll-out probe
+    at ``horizons`` (None: no roll-out probe) and, with ``baselines``, random-init and pixels."""
+
+    def make(horizons: list[int] | None = None, baselines: bool = True) -> dict:
+        probes: dict = {
+            "state": {
+                "world_params": {"occluders": [0, 0]},
+                "train": {"seed_start": 3_000_000_000, "clips": 8},
+                "val": {"seed_start": 3_001_000_000, "clips": 4},
+                "test": {"seed_start": 3_002_000_000, "clips": 4},
+            }
+        }
+        if horizons is not None:
+            probes["rollout"] = {
+                "test": {"seed_start": 3_003_000_000, "clips": 4},
+                "horizons": list(horizons),
+            }
+        suite = {
+            "kind": "physics",
+            "name": "tiny",
+            "batch_size": 8,
+            "bootstrap": {"resamples": 10, "seed": 0},
+            "probes": probes,
+        }
+        if baselines:
+            suite["baselines"] = {
+                "random_init": {"seeds": [0, 1, 2, 3, 4]},
+                "pixels": {"size": 8},
+            }
+        return suite
+
+    return make

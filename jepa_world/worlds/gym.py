@@ -20,21 +20,13 @@ from typing import Any
 import numpy as np
 
 from jepa_world.checks import check_int
+from jepa_world.worlds.agent_env import import_gymnasium
 from jepa_world.worlds.base import Batch, as_seeds
 
 __all__ = ["GymRecorder"]
 
 Policy = Callable[[Any], Any]
 """Maps an observation (as the environment returns it) to an action of its action space."""
-
-
-def _import_gymnasium() -> Any:
-    """gymnasium is the optional ``[gym]`` extra: import it only when a recorder is built."""
-    try:
-        import gymnasium
-    except ImportError as err:
-        raise ImportError('the "gym" world needs gymnasium: pip install "jepa-world[gym]"') from err
-    return gymnasium
 
 
 class GymRecorder:
@@ -67,7 +59,7 @@ class GymRecorder:
             raise TypeError(f"policy must be a callable obs -> action or None, got {policy!r}")
         if env_kwargs is not None and not isinstance(env_kwargs, dict):
             raise TypeError(f"env_kwargs must be a dict or None, got {type(env_kwargs).__name__}")
-        gym = _import_gymnasium()
+        gym = import_gymnasium('the "gym" world')  # the optional [gym] extra
         kwargs = dict(env_kwargs or {})
         if "render_mode" in kwargs:
             raise ValueError("env_kwargs must not set render_mode: the recorder uses 'rgb_array'")

@@ -38,7 +38,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from jepa_world.checks import check_int, check_interval, check_range
+from jepa_world.worlds.agent_env import env_base, import_gymnasium, lazy_class
 from jepa_world.worlds.base import Batch, as_seeds
+from jepa_world.worlds.headings import reflect, wrap
 from jepa_world.worlds.physics2d import PALETTE, Contacts, Scene, render
 
 __all__ = [
@@ -270,10 +272,6 @@ def place(u: np.ndarray, count: np.ndarray, k: int = MAX_BALLS) -> tuple[np.ndar
     return centres[:, 0], centres[:, 1:], present
 
 
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    return (angle + math.pi) % (2 * math.pi) - math.pi
-
-
 class PushWalks:
     """Random-walk clips in the push world: how actions move the agent and what it pushes.
 
@@ -380,19 +378,17 @@ class PushWalks:
                 dist = np.where(state.present, (gap**2).sum(axis=-1), np.inf)
                 near = gap[np.arange(n), dist.argmin(axis=1)]
                 want = np.arctan2(near[:, 1], near[:, 0])
-                pull = np.where(draws["seek"], self.steer_gain * _wrap(want - heading), 0.0)
+                pull = np.where(draws["seek"], self.steer_gain * wrap(want - heading), 0.0)
                 heading += pull
-            heading = _wrap(heading + draws["turns"][:, i])
+            heading = wrap(heading + draws["turns"][:, i])
             length = draws["lengths"][:, i, None]
             asked = length * np.stack([np.cos(heading), np.sin(heading)], axis=-1)
             asked = np.clip(asked, -ACTION_BOUND, ACTION_BOUND)
             actions[:, i] = asked
             state, touched = step(state, asked, self.friction)
             lo, hi = AGENT_RADIUS, SIZE - AGENT_RADIUS
-            hit_x = (state.agent[:, 0] <= lo + 1e-9) | (state.agent[:, 0] >= hi - 1e-9)
-            hit_y = (state.agent[:, 1] <= lo + 1e-9) | (state.agent[:, 1] >= hi - 1e-9)
-            heading = np.where(hit_x, math.pi - heading, heading)
-            heading = _wrap(np.where(hit_y, -heading, heading))
+            hit = (state.agent <= lo + 1e-9) | (state.agent >= hi - 1e-9)
+            heading = reflect(heading, hit[:, 0], hit[:, 1])
             out["agent"][:, i + 1], out["position"][:, i + 1] = state.agent, state.position
             out["velocity"][:, i + 1], out["contact"][:, i + 1] = state.velocity, touched
         return out | {"actions": actions, "present": state.present, "seek": draws["seek"]}
@@ -424,13 +420,9 @@ class PushWalks:
 
 
 def _build_env_class() -> type:
-    try:
-        import gymnasium as gym
-        from gymnasium import spaces
-    except ImportError as err:  # pragma: no cover - depends on the installed extras
-        raise ImportError('PushEnv needs gymnasium: pip install "jepa-world[gym]"') from err
+    gym = import_gymnasium("PushEnv")
 
-    class PushEnv(gym.Env):
+    class PushEnv(env_base(gym)):
         """The push world as a gymnasium environment.
 
         ``reset(seed, options)`` places the agent and ``num_balls`` balls at rest (a count drawn
@@ -444,7 +436,7 @@ def _build_env_class() -> type:
         Observations are RGB frames (3, 64, 64) uint8.
         """
 
-        metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+        goal_hint = "state"
 
         def __init__(
             self,
@@ -453,34 +445,23 @@ def _build_env_class() -> type:
             num_balls: Sequence[int] = (1, 3),
             friction: float = FRICTION,
         ) -> None:
-            if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-                raise ValueError(f"render_mode={render_mode!r}: allowed None or 'rgb_array'")
-            check_int("max_episode_steps", max_episode_steps, 1, 10**9)
+            super().__init__(render_mode, max_episode_steps, ACTION_BOUND, (3, SIZE, SIZE))
             check_interval("num_balls", num_balls, 1, MAX_BALLS)
             check_range("friction", friction, 0.0, 2.0)
-            self.render_mode = render_mode
-            self.max_episode_steps = int(max_episode_steps)
             self.num_balls = (int(num_balls[0]), int(num_balls[1]))
             self.friction = float(friction)
-            self.action_space = spaces.Box(-ACTION_BOUND, ACTION_BOUND, (2,), np.float32)
-            self.observation_space = spaces.Box(0, 255, (3, SIZE, SIZE), np.uint8)
             self.state = PushState(
                 np.full((1, 2), SIZE / 2), np.zeros((1, MAX_BALLS, 2)),
                 np.zeros((1, MAX_BALLS, 2)), np.zeros((1, MAX_BALLS), dtype=bool),
             )  # fmt: skip
-            self.goal: PushState | None = None
             self.target = 0
             self.contact = np.zeros(MAX_BALLS, dtype=bool)
-            self.steps = 0
 
         def reset(
             self, *, seed: int | None = None, options: dict[str, Any] | None = None
         ) -> tuple[np.ndarray, dict[str, Any]]:
             super().reset(seed=seed)
-            options = dict(options or {})
-            unknown = set(options) - {"state", "goal", "target"}
-            if unknown:
-                raise ValueError(f"unknown options {sorted(unknown)}: allowed state, goal, target")
+            options = self._options(options, ("state", "goal", "target"))
             rng = self.np_random
             lo, hi = self.num_balls
             count = np.array([rng.integers(lo, hi + 1)])
@@ -506,28 +487,20 @@ def _build_env_class() -> type:
                 raise ValueError(f"options[{name!r}] must hold {MAX_BALLS} ball slots")
             return value.copy()
 
-        def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-            a = np.asarray(action, dtype=np.float64)
-            if a.shape != (2,) or not np.isfinite(a).all():
-                raise ValueError(f"action must be a finite (dx, dy) pair, got {action!r}")
-            self.state, touched = step(self.state, a[None], self.friction)
+        def _move(self, action: np.ndarray) -> None:
+            self.state, touched = step(self.state, action[None], self.friction)
             self.contact = touched[0]
-            self.steps += 1
-            info = self._info()
-            reward = -info["distance"] if self.goal is not None else 0.0
-            truncated = self.steps >= self.max_episode_steps
-            return self.observe(self.state), float(reward), False, truncated, info
+
+        def _present(self) -> PushState:
+            return self.state
 
         @staticmethod
         def observe(state: PushState) -> np.ndarray:
             """The frame (3, 64, 64) uint8 of a one-world state."""
             return render_states(state.agent[:, None], state.position[:, None], state.present)[0, 0]
 
-        def goal_observation(self) -> np.ndarray:
-            """The frame of the goal state: the goal image a planner aims for."""
-            if self.goal is None:
-                raise ValueError("this episode has no goal (reset with options={'goal': state})")
-            return self.observe(self.goal)
+        def _observe(self, state: PushState) -> np.ndarray:
+            return self.observe(state)
 
         def _info(self) -> dict[str, Any]:
             s = self.state
@@ -547,8 +520,7 @@ def _build_env_class() -> type:
 
         def render(self) -> np.ndarray | None:
             """``rgb_array``: (64, 64, 3) uint8, the observation."""
-            if self.render_mode is None:
-                gym.logger.warn("render() called with render_mode=None; pass 'rgb_array'")
+            if not self._rendering():
                 return None
             return self.observe(self.state).transpose(1, 2, 0).copy()
 
@@ -557,14 +529,4 @@ def _build_env_class() -> type:
     return PushEnv
 
 
-_ENV_CLASS: type | None = None
-
-
-def __getattr__(name: str) -> Any:
-    """Build :class:`PushEnv` on first access (PEP 562): gymnasium is an optional extra."""
-    global _ENV_CLASS
-    if name == "PushEnv":
-        if _ENV_CLASS is None:
-            _ENV_CLASS = _build_env_class()
-        return _ENV_CLASS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_class(__name__, "PushEnv", _build_env_class)

@@ -36,7 +36,9 @@ from typing import Any
 import numpy as np
 
 from jepa_world.checks import check_int, check_interval, check_range
+from jepa_world.worlds.agent_env import env_base, import_gymnasium, lazy_class
 from jepa_world.worlds.base import Batch, as_seeds
+from jepa_world.worlds.headings import reflect, wrap
 
 __all__ = [
     "ACTION_BOUND",
@@ -291,11 +293,6 @@ def _check_layout(wall_x: Any, door_y: Any = None) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    """Angles mapped to ``[-pi, pi)``."""
-    return (angle + math.pi) % (2 * math.pi) - math.pi
-
-
 class TwoRoomsWalks:
     """Random-walk windows in Two Rooms, the planning benchmark's training data.
 
@@ -418,15 +415,12 @@ class TwoRoomsWalks:
                 level = np.abs(p[:, 1] - door_centre) <= DOOR_HALF - 2.0
                 target_x = np.where(level, far_x, near_x)
                 want = np.arctan2(door_centre - p[:, 1], target_x - p[:, 0])
-                heading += np.where(steering, self.steer_gain * _wrap(want - heading), 0.0)
-            heading = _wrap(heading + draws["turns"][:, t])
+                heading += np.where(steering, self.steer_gain * wrap(want - heading), 0.0)
+            heading = wrap(heading + draws["turns"][:, t])
             step = draws["lengths"][:, t, None] * np.stack([np.cos(heading), np.sin(heading)], -1)
             asked[:, t] = step
             pos[:, t + 1], hit_x, hit_y = _move(p, step, wall_x, door_y)
-            hit_x &= draws["reflect"]
-            hit_y &= draws["reflect"]
-            heading = np.where(hit_x, math.pi - heading, heading)
-            heading = _wrap(np.where(hit_y, -heading, heading))
+            heading = reflect(heading, hit_x & draws["reflect"], hit_y & draws["reflect"])
         return pos, asked
 
     def walks(self, seeds: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
@@ -478,19 +472,10 @@ class TwoRoomsWalks:
 # --------------------------------------------------------------------------------------------
 
 
-def _import_gymnasium() -> Any:
-    try:
-        import gymnasium
-    except ImportError as err:  # pragma: no cover - depends on the installed extras
-        raise ImportError('TwoRoomsEnv needs gymnasium: pip install "jepa-world[gym]"') from err
-    return gymnasium
-
-
 def _build_env_class() -> type:
-    gym = _import_gymnasium()
-    from gymnasium import spaces
+    gym = import_gymnasium("TwoRoomsEnv")
 
-    class TwoRoomsEnv(gym.Env):
+    class TwoRoomsEnv(env_base(gym)):
         """Two Rooms as a gymnasium environment (the planning benchmark's env).
 
         ``reset(seed, options)`` draws a layout (``wall_x`` in ``wall_range``, ``door_y`` in
@@ -502,7 +487,7 @@ def _build_env_class() -> type:
         ``wall_x``, ``door_y`` and, with a goal, ``goal`` and ``distance``.
         """
 
-        metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+        goal_hint = "(x, y)"
 
         def __init__(
             self,
@@ -512,24 +497,16 @@ def _build_env_class() -> type:
             door_range: Sequence[int] = (12, 52),
             sigma: float = SIGMA,
         ) -> None:
-            if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-                raise ValueError(f"render_mode={render_mode!r}: allowed None or 'rgb_array'")
-            check_int("max_episode_steps", max_episode_steps, 1, 10**9)
+            super().__init__(render_mode, max_episode_steps, ACTION_BOUND, (2, SIZE, SIZE))
             check_interval("wall_range", wall_range, *WALL_X_LIMITS)
             check_interval("door_range", door_range, *DOOR_Y_LIMITS)
             check_range("sigma", sigma, 0.3, 5.0)
-            self.render_mode = render_mode
-            self.max_episode_steps = int(max_episode_steps)
             self.wall_range = (int(wall_range[0]), int(wall_range[1]))
             self.door_range = (int(door_range[0]), int(door_range[1]))
             self.sigma = float(sigma)
-            self.action_space = spaces.Box(-ACTION_BOUND, ACTION_BOUND, (2,), np.float32)
-            self.observation_space = spaces.Box(0, 255, (2, SIZE, SIZE), np.uint8)
             self.wall_x = (self.wall_range[0] + self.wall_range[1]) // 2
             self.door_y = (self.door_range[0] + self.door_range[1]) // 2
             self.position = np.array([ARENA_LOW + 2 * sigma] * 2)
-            self.goal: np.ndarray | None = None
-            self.steps = 0
 
         def _point(self, name: str, value: Any) -> np.ndarray:
             point = np.asarray(value, dtype=np.float64)
@@ -546,12 +523,7 @@ def _build_env_class() -> type:
             self, *, seed: int | None = None, options: dict[str, Any] | None = None
         ) -> tuple[np.ndarray, dict[str, Any]]:
             super().reset(seed=seed)
-            options = dict(options or {})
-            unknown = set(options) - {"wall_x", "door_y", "start", "goal"}
-            if unknown:
-                raise ValueError(
-                    f"unknown options {sorted(unknown)}: allowed wall_x, door_y, start, goal"
-                )
+            options = self._options(options, ("wall_x", "door_y", "start", "goal"))
             rng = self.np_random
             wall_x = int(rng.integers(self.wall_range[0], self.wall_range[1] + 1))
             door_y = int(rng.integers(self.door_range[0], self.door_range[1] + 1))
@@ -566,28 +538,15 @@ def _build_env_class() -> type:
             self.steps = 0
             return self._observe(self.position), self._info()
 
-        def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-            a = np.asarray(action, dtype=np.float64)
-            if a.shape != (2,):
-                raise ValueError(f"action must be an (dx, dy) pair of shape (2,), got {a.shape}")
-            if not np.isfinite(a).all():
-                raise ValueError(f"action must be finite, got {action!r}")
-            self.position = move(self.position, a, self.wall_x, self.door_y)
-            self.steps += 1
-            info = self._info()
-            reward = -info["distance"] if self.goal is not None else 0.0
-            truncated = self.steps >= self.max_episode_steps
-            return self._observe(self.position), float(reward), False, truncated, info
+        def _move(self, action: np.ndarray) -> None:
+            self.position = move(self.position, action, self.wall_x, self.door_y)
+
+        def _present(self) -> np.ndarray:
+            return self.position
 
         def _observe(self, position: np.ndarray) -> np.ndarray:
             frames = render_frames(position[None, None], [self.wall_x], [self.door_y], self.sigma)
             return frames[0, 0]
-
-        def goal_observation(self) -> np.ndarray:
-            """The observation with the agent at the goal: the goal image a planner aims for."""
-            if self.goal is None:
-                raise ValueError("this episode has no goal (reset with options={'goal': (x, y)})")
-            return self._observe(self.goal)
 
         def _info(self) -> dict[str, Any]:
             info: dict[str, Any] = {
@@ -602,8 +561,7 @@ def _build_env_class() -> type:
 
         def render(self) -> np.ndarray | None:
             """``rgb_array``: (65, 65, 3) uint8, walls grey, agent white, goal green."""
-            if self.render_mode is None:
-                gym.logger.warn("render() called with render_mode=None; pass 'rgb_array'")
+            if not self._rendering():
                 return None
             obs = self._observe(self.position).astype(np.float32) / 255.0
             agent, walls = obs[0], obs[1]
@@ -620,14 +578,4 @@ def _build_env_class() -> type:
     return TwoRoomsEnv
 
 
-_ENV_CLASS: type | None = None
-
-
-def __getattr__(name: str) -> Any:
-    """Build :class:`TwoRoomsEnv` on first access (PEP 562): gymnasium is an optional extra."""
-    global _ENV_CLASS
-    if name == "TwoRoomsEnv":
-        if _ENV_CLASS is None:
-            _ENV_CLASS = _build_env_class()
-        return _ENV_CLASS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_class(__name__, "TwoRoomsEnv", _build_env_class)

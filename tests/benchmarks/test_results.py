@@ -24,61 +24,12 @@ def results():
     return module
 
 
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
-    """A tiny exported ViT world model (8 frames of 64 px, 16 px patches)."""
-    import torch
-    from torch import nn
-
-    from jepa_world.hub import save_pretrained
-    from jepa_world.models import create_encoder, create_predictor
-
-    class Tiny(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = create_encoder(
-                "vit_micro",
-                img_size=64,
-                patch_size=16,
-                frames=8,
-                embed_dim=32,
-                depth=1,
-                num_heads=2,
-            )
-            self.predictor = create_predictor(
-                32, self.encoder.grid, depth=1, num_heads=2, pred_dim=32
-            )
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny") / "model"
-    return save_pretrained(Tiny(), path, metadata={"context_steps": 2})
-
-
-def tiny_state_suite(path: Path) -> Path:
-    suite = {
-        "kind": "physics",
-        "name": "tiny",
-        "batch_size": 8,
-        "bootstrap": {"resamples": 10, "seed": 0},
-        "probes": {
-            "state": {
-                "world_params": {"occluders": [0, 0]},
-                "train": {"seed_start": 3_000_000_000, "clips": 8},
-                "val": {"seed_start": 3_001_000_000, "clips": 4},
-                "test": {"seed_start": 3_002_000_000, "clips": 4},
-            },
-            "rollout": {"test": {"seed_start": 3_003_000_000, "clips": 4}, "horizons": [1, 8]},
-        },
-        "baselines": {"random_init": {"seeds": [0, 1, 2, 3, 4]}, "pixels": {"size": 8}},
-    }
-    path.write_text(yaml.safe_dump(suite))
-    return path
-
-
 def test_results_writes_one_table_per_suite_and_keeps_the_hand_written_page(
-    results, tiny_model_dir, tmp_path, monkeypatch
+    results, tiny_model_dir, tiny_physics_suite, tmp_path, monkeypatch
 ):
-    monkeypatch.setitem(results.SUITES, "physics", str(tiny_state_suite(tmp_path / "s.yaml")))
+    suite = tmp_path / "s.yaml"
+    suite.write_text(yaml.safe_dump(tiny_physics_suite(horizons=[1, 8])))
+    monkeypatch.setitem(results.SUITES, "physics", str(suite))
     page = tmp_path / "results.md"
     page.write_text("# Results\n\nMeasured by hand.\n")
     args = [

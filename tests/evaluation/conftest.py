@@ -1,8 +1,5 @@
-"""Tiny exported world models shared by the evaluation tests.
-
-64 px (the intuitive world's continuity design needs the room) with 16 px patches, 8 frames,
-depth 1: a 4 x 4 x 4 token grid of 32 dims, so every forward pass takes milliseconds.
-"""
+"""Tiny exported world models shared by the evaluation tests (``tiny_model_dir`` is in
+tests/conftest.py): 64 px, as the intuitive world's continuity design needs the room."""
 
 from __future__ import annotations
 
@@ -12,22 +9,6 @@ from torch import nn
 
 from jepa_world.hub import save_pretrained
 from jepa_world.models import create_encoder, create_predictor
-
-
-class TinyWorldModel(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.encoder = create_encoder(
-            "vit_micro", img_size=64, patch_size=16, frames=8, embed_dim=32, depth=1, num_heads=2
-        )
-        self.predictor = create_predictor(32, self.encoder.grid, depth=1, num_heads=2, pred_dim=32)
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny") / "model"
-    return save_pretrained(TinyWorldModel(), path, metadata={"context_steps": 2})
 
 
 class TinyCausalWorldModel(nn.Module):

@@ -33,6 +33,7 @@ __all__ = [
     "budget_config",
     "evaluate_planning",
     "run_episodes",
+    "run_job",
     "summarize_episodes",
     "sweep_budget",
 ]
@@ -53,9 +54,10 @@ METRIC_KEYS = (
 
 @dataclass
 class EpisodeJob:
-    """Everything an episode needs besides its index, so that any process can run any subset
-    (:meth:`run`). ``planner`` None: MPPI with :class:`~jepa_world.planning.PlannerConfig`
-    defaults."""
+    """Everything a Two Rooms episode needs besides its index, so that any process can run any
+    subset (:meth:`run`). ``planner`` None: MPPI with :class:`~jepa_world.planning.PlannerConfig`
+    defaults. Another world's job overrides the four steps of an episode: the env, its reset,
+    the controller and the episode itself."""
 
     model_or_policy: Any
     seed: int
@@ -64,27 +66,39 @@ class EpisodeJob:
     replan_every: int = 1
     env_kwargs: Mapping[str, Any] | None = None
 
-    def run(self, indices: Sequence[int]) -> list[EpisodeResult]:
+    def make_env(self) -> Any:
+        """The env every episode of this job resets."""
         from jepa_world.worlds.two_rooms import TwoRoomsEnv
 
-        env = TwoRoomsEnv(max_episode_steps=self.max_steps, **dict(self.env_kwargs or {}))
+        return TwoRoomsEnv(max_episode_steps=self.max_steps, **dict(self.env_kwargs or {}))
+
+    def reset(self, env: Any, seed: int) -> None:
+        """Reset ``env`` to episode ``seed`` (its start and goal)."""
+        env.reset(seed=seed)
+
+    def controller(self, env: Any) -> LatentModel | Policy:
+        """The model or policy for the episode ``env`` was just reset to."""
+        return episode_controller(self.model_or_policy, env)
+
+    def episode(self, env: Any, controller: LatentModel | Policy, planner: Planner | None) -> Any:
+        """One episode from the reset ``env`` (``planner`` None: ``controller`` is a policy)."""
+        return run_episode(env, planner, controller, None, self.max_steps, self.replan_every)
+
+    def run(self, indices: Sequence[int]) -> list[Any]:
+        env = self.make_env()
         planner = self.planner if self.planner is not None else create_planner("mppi")
         planner = planner.with_bounds(*action_bounds(env.action_space))
         results = []
         for i in indices:
-            env.reset(seed=self.seed + i)
-            controller = episode_controller(self.model_or_policy, env)
+            self.reset(env, self.seed + i)
+            controller = self.controller(env)
             episode_planner = None
             if isinstance(controller, LatentModel):
                 episode_planner = planner
                 episode_planner.reset(self.seed + i)
             else:
                 controller.reset(self.seed + i)
-            results.append(
-                run_episode(
-                    env, episode_planner, controller, None, self.max_steps, self.replan_every
-                )
-            )
+            results.append(self.episode(env, controller, episode_planner))
         env.close()
         return results
 
@@ -99,7 +113,7 @@ def _worker(job: EpisodeJob, part: int, indices: Sequence[int], queue: Any) -> N
         queue.put((part, None, err))
 
 
-def _run_forked(job: EpisodeJob, episodes: int, workers: int) -> list[EpisodeResult]:
+def _run_forked(job: EpisodeJob, episodes: int, workers: int) -> list[Any]:
     """The episodes split round-robin over ``workers`` forked processes. The job (a learned
     model included) reaches each child through ``fork``, never pickled; the results come back
     through a queue."""
@@ -114,7 +128,7 @@ def _run_forked(job: EpisodeJob, episodes: int, workers: int) -> list[EpisodeRes
     ]
     for process in processes:
         process.start()
-    ordered: list[EpisodeResult | None] = [None] * episodes
+    ordered: list[Any] = [None] * episodes
     try:
         for _ in processes:
             part, results, error = queue.get()
@@ -149,10 +163,16 @@ def run_episodes(
     ``workers > 1`` runs the episodes in that many forked processes of one torch thread each
     (the results do not depend on ``workers``; each episode's timings are then one core's).
     """
-    check_int("episodes", episodes, 1)
-    check_int("seed", seed, 0)
-    check_int("workers", workers, 1)
     job = EpisodeJob(model_or_policy, seed, planner, max_steps, replan_every, env_kwargs)
+    return run_job(job, episodes, workers)
+
+
+def run_job(job: EpisodeJob, episodes: int, workers: int = 1) -> list[Any]:
+    """Episodes ``0 .. episodes - 1`` of ``job`` (any world's), in this process or in
+    ``workers`` forked ones (the results do not depend on ``workers``)."""
+    check_int("episodes", episodes, 1)
+    check_int("seed", job.seed, 0)
+    check_int("workers", workers, 1)
     workers = min(workers, episodes)
     if workers == 1:
         return job.run(range(episodes))

@@ -29,10 +29,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from jepa_world.checks import check_int
-from jepa_world.planning.mpc import MPCPolicy, action_bounds, run_mpc
+from jepa_world.evaluation.planning.episodes import EpisodeJob, run_job
+from jepa_world.evaluation.planning.outcome import outcome
+from jepa_world.planning.mpc import MPCPolicy, run_mpc
 from jepa_world.planning.protocols import LatentModel, Policy
-from jepa_world.planning.registry import Planner, create_planner
+from jepa_world.planning.registry import Planner
 from jepa_world.worlds import push as world
 
 __all__ = [
@@ -252,8 +253,6 @@ def run_push_episode(
     balls = np.stack([np.asarray(i["position"], np.float64) for i in trace.infos])
     agent = np.stack([np.asarray(i["agent"], np.float64) for i in trace.infos])
     dist = np.linalg.norm(balls[:, target] - base.goal.position[0, target], axis=-1)
-    within = np.flatnonzero(dist < SUCCESS_PX)
-    decisions = trace.decision_seconds
     return PushEpisode(
         agent=agent,
         balls=balls,
@@ -263,30 +262,30 @@ def run_push_episode(
         target=target,
         actions=trace.actions,
         distances=dist,
-        success=bool(dist[-1] < SUCCESS_PX),
-        success_strict=bool(within.size),
-        final_distance=float(dist[-1]),
-        steps_to_success=int(within[0]) if within.size else None,
-        seconds=seconds,
-        ms_per_plan=1000.0 * float(np.mean(decisions)) if decisions else 0.0,
-        plans=len(decisions),
+        **outcome(dist, SUCCESS_PX, SUCCESS_PX, trace, seconds),
     )
 
 
 @dataclass
-class PushJob:
-    """Everything an episode needs besides its index (see ``episodes._run_forked``)."""
+class PushJob(EpisodeJob):
+    """Everything a push episode needs besides its index: the push task's steps of
+    :class:`~.episodes.EpisodeJob` (env, start and goal, controller, episode)."""
 
-    model_or_policy: Any
-    seed: int
-    planner: Planner | None
     max_steps: int = 60
-    replan_every: int = 1
-    env_kwargs: Mapping[str, Any] | None = None
     goal_steps: int = GOAL_STEPS
     settle_steps: int = SETTLE_STEPS
 
-    def _controller(self, env: Any) -> LatentModel | Policy:
+    def make_env(self) -> Any:
+        from jepa_world.worlds.push import PushEnv
+
+        return PushEnv(max_episode_steps=self.max_steps, **dict(self.env_kwargs or {}))
+
+    def reset(self, env: Any, seed: int) -> None:
+        start = episode_start(seed, env.num_balls)
+        goal, _ = make_goal(start, seed, self.goal_steps, self.settle_steps)
+        env.reset(seed=seed, options={"state": start, "goal": goal, "target": TARGET})
+
+    def controller(self, env: Any) -> LatentModel | Policy:
         who = self.model_or_policy
         if isinstance(who, str):
             if who not in BASELINES:
@@ -300,33 +299,10 @@ class PushJob:
             return RandomActions.from_space(env.action_space)
         return who
 
-    def run(self, indices: Sequence[int]) -> list[PushEpisode]:
-        from jepa_world.worlds.push import PushEnv
-
-        kwargs = dict(self.env_kwargs or {})
-        env = PushEnv(max_episode_steps=self.max_steps, **kwargs)
-        planner = self.planner if self.planner is not None else create_planner("mppi")
-        planner = planner.with_bounds(*action_bounds(env.action_space))
-        results = []
-        for i in indices:
-            seed = self.seed + i
-            start = episode_start(seed, env.num_balls)
-            goal, _ = make_goal(start, seed, self.goal_steps, self.settle_steps)
-            env.reset(seed=seed, options={"state": start, "goal": goal, "target": TARGET})
-            controller = self._controller(env)
-            episode_planner = None
-            if isinstance(controller, LatentModel):
-                episode_planner = planner
-                episode_planner.reset(seed)
-            else:
-                controller.reset(seed)
-            results.append(
-                run_push_episode(
-                    env, controller, episode_planner, self.max_steps, self.replan_every
-                )
-            )
-        env.close()
-        return results
+    def episode(
+        self, env: Any, controller: LatentModel | Policy, planner: Planner | None
+    ) -> PushEpisode:
+        return run_push_episode(env, controller, planner, self.max_steps, self.replan_every)
 
 
 def run_push_episodes(
@@ -343,16 +319,8 @@ def run_push_episodes(
 ) -> list[PushEpisode]:
     """Episodes ``seed .. seed + episodes - 1`` of the push task; every model and baseline sees
     the same starts and goals; ``workers`` forked processes change nothing but the wall time."""
-    from jepa_world.evaluation.planning.episodes import _run_forked
-
-    check_int("episodes", episodes, 1)
-    check_int("seed", seed, 0)
-    check_int("workers", workers, 1)
     job = PushJob(
         model_or_policy, seed, planner, max_steps, replan_every, env_kwargs, goal_steps,
         settle_steps,
     )  # fmt: skip
-    workers = min(workers, episodes)
-    if workers == 1:
-        return job.run(range(episodes))
-    return _run_forked(job, episodes, workers)  # type: ignore[arg-type]
+    return run_job(job, episodes, workers)

@@ -11,31 +11,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from jepa_world.evaluation.planning import push
-from jepa_world.evaluation.planning.episodes import budget_config, summarize_episodes
 from jepa_world.evaluation.planning.report import PLOTS, PlanningReport
-from jepa_world.evaluation.planning.spec import (
-    _baseline_names,
-    _budgets,
-    _built,
-    _cpus,
-    _planner,
-)
+from jepa_world.evaluation.planning.spec import PlanningSpec, SuiteWorld, read
 from jepa_world.evaluation.report import Log, format_number, pyplot, quiet, save_figure
 from jepa_world.evaluation.suite import Section
-from jepa_world.planning.modes import ModeConfig
-from jepa_world.planning.registry import Planner, create_planner
-from jepa_world.planning.sampling import PlannerConfig
 
 __all__ = ["InterventionSpec", "PushReport", "PushSpec", "parse", "plot_push_episodes", "run"]
 
-_SECTION_KEYS = (
-    "episodes", "seed", "max_steps", "replan_every", "workers", "env", "goal", "planner",
-    "baselines", "budget", "plots", "intervention",
-)  # fmt: skip
 INTERVENTION_BASELINES = ("action_blind", "random_init")
 """Baselines of the intervention probe."""
 PUSH_T_CONTEXT = (
@@ -59,37 +46,32 @@ class InterventionSpec:
 
 
 @dataclass(frozen=True)
-class PushSpec:
-    """A validated push suite; build with :func:`parse`."""
+class PushSpec(PlanningSpec):
+    """A validated push suite: a :class:`PlanningSpec` with the goal's scripted push and the
+    intervention probe (``adapt`` is always None: push suites have no such key); build with
+    :func:`parse`."""
 
-    name: str
-    episodes: int
-    seed: int
-    max_steps: int
-    replan_every: int
-    planner: str
-    planner_config: PlannerConfig
-    env: dict[str, Any]
-    goal_steps: int
-    settle_steps: int
-    baselines: tuple[str, ...]
-    baseline_episodes: int
-    random_init_seed: int
-    budgets: tuple[tuple[int, int], ...]
-    budget_episodes: int
-    budget_models: tuple[str, ...]
-    plot_episodes: int
-    workers: int = 1
-    modes: ModeConfig | None = None
+    goal_steps: int = push.GOAL_STEPS
+    settle_steps: int = push.SETTLE_STEPS
     intervention: InterventionSpec | None = None
-    source: str = "<dict>"
     world: str = "push"
 
-    def build_planner(self, config: PlannerConfig | None = None) -> Planner:
-        return create_planner(self.planner, config or self.planner_config, modes=self.modes)
+
+def _push_env() -> type:
+    from jepa_world.worlds.push import PushEnv
+
+    return PushEnv
+
+
+PUSH = SuiteWorld(
+    "push", 60, ("num_balls", "friction"), _push_env, ("goal", "intervention"), "push"
+)
+"""The push suite (``probes/push.yaml``): ``world: push``; the planning section adds ``goal``
+and ``intervention``."""
 
 
 def _intervention(sec: Section) -> InterventionSpec | None:
+    """The intervention probe's settings; None when the suite runs no probe."""
     if not sec.has("intervention"):
         return None
     node = sec.section(
@@ -112,98 +94,19 @@ def _intervention(sec: Section) -> InterventionSpec | None:
     )
 
 
+def _push_keys(sec: Section) -> dict[str, Any]:
+    """The push suite's own keys: the goal's scripted push and the intervention probe."""
+    goal = sec.section("goal", ("steps", "settle_steps"))
+    return {
+        "goal_steps": goal.int("steps", push.GOAL_STEPS, 1, 1000),
+        "settle_steps": goal.int("settle_steps", push.SETTLE_STEPS, 0, 1000),
+        "intervention": _intervention(sec),
+    }
+
+
 def parse(data: Mapping[str, Any], source: str = "<dict>") -> PushSpec:
     """Validate a push suite mapping (without its ``kind``); errors name the key."""
-    top = Section(data, "", ("name", "world", "planning"))
-    if top.get("world") != "push":
-        raise ValueError(f"world={top.get('world')!r}: this parser reads push suites only")
-    if not top.has("planning"):
-        raise ValueError("missing key planning: a planning suite needs a 'planning' section")
-    sec = top.section("planning", _SECTION_KEYS)
-    episodes = sec.int("episodes", 200, 1)
-    explicit_null = "workers" in sec.data and sec.data["workers"] is None
-    workers = _cpus() if explicit_null else sec.int("workers", 1, 1)
-    replan_every = sec.int("replan_every", 1, 1)
-    planner, config, modes = _planner(sec)
-    if replan_every > config.horizon:  # type: ignore[operator]
-        raise ValueError(
-            f"planning.replan_every={replan_every} is out of range: allowed [1, "
-            f"planning.planner.horizon={config.horizon}]"
-        )
-    env = dict(sec.section("env", ("num_balls", "friction")).data)
-    if env:
-        from jepa_world.worlds.push import PushEnv
-
-        _built("planning.env", lambda **kw: PushEnv(**kw).close(), env)
-    goal = sec.section("goal", ("steps", "settle_steps"))
-    base = sec.section("baselines", ("names", "episodes", "random_init_seed"))
-    budgets, budget_episodes, budget_models = _budgets(sec)
-    return PushSpec(
-        name=top.string("name", "push"),
-        episodes=episodes,  # type: ignore[arg-type]
-        seed=sec.int("seed", 0, 0, 2**63 - 2**32),  # type: ignore[arg-type]
-        max_steps=sec.int("max_steps", 60, 1),  # type: ignore[arg-type]
-        replan_every=replan_every,  # type: ignore[arg-type]
-        planner=planner,
-        planner_config=config,
-        env=env,
-        goal_steps=goal.int("steps", push.GOAL_STEPS, 1, 1000),  # type: ignore[arg-type]
-        settle_steps=goal.int("settle_steps", push.SETTLE_STEPS, 0, 1000),  # type: ignore[arg-type]
-        baselines=_baseline_names(base),
-        baseline_episodes=base.int("episodes", episodes, 1),  # type: ignore[arg-type]
-        random_init_seed=base.int("random_init_seed", 0, 0),  # type: ignore[arg-type]
-        budgets=budgets,
-        budget_episodes=budget_episodes,
-        budget_models=budget_models,
-        plot_episodes=sec.section("plots", ("episodes",)).int("episodes", 16, 1),  # type: ignore[arg-type]
-        workers=workers,  # type: ignore[arg-type]
-        modes=modes,
-        intervention=_intervention(sec),
-        source=source,
-    )
-
-
-def _episodes(
-    who: Any, spec: PushSpec, episodes: int, config: PlannerConfig | None = None
-) -> list[push.PushEpisode]:
-    return push.run_push_episodes(
-        who,
-        episodes=episodes,
-        seed=spec.seed,
-        planner=spec.build_planner(config),
-        max_steps=spec.max_steps,
-        replan_every=spec.replan_every,
-        env_kwargs=spec.env,
-        workers=spec.workers,
-        goal_steps=spec.goal_steps,
-        settle_steps=spec.settle_steps,
-    )
-
-
-def _protocol(spec: PushSpec) -> dict[str, Any]:
-    return {
-        "suite": spec.source,
-        "world": "push: move the red ball to the goal image's red ball (goal made with the "
-        f"simulator: a {spec.goal_steps}-step scripted push, then {spec.settle_steps} still steps)",
-        "episodes": spec.episodes,
-        "episode_seeds": [spec.seed, spec.seed + spec.episodes],
-        "baseline_episodes": spec.baseline_episodes,
-        "max_steps": spec.max_steps,
-        "replan_every": spec.replan_every,
-        "workers": spec.workers,
-        "planner": spec.planner,
-        "planner_config": asdict(spec.planner_config),
-        "modes": asdict(spec.modes) if spec.modes is not None else None,
-        "env": spec.env,
-        "success_rule": f"red ball ends < {push.SUCCESS_PX} px from its goal (its radius)",
-        "strict_success_rule": f"red ball within {push.SUCCESS_PX} px at any step",
-        "interval": "Wilson 95 %",
-        "random_init_seed": spec.random_init_seed,
-        "budgets": [list(b) for b in spec.budgets],
-        "budget_episodes": spec.budget_episodes,
-        "greedy": "walk at the red ball's centre at full speed (ignores the goal)",
-        "intervention": asdict(spec.intervention) if spec.intervention else None,
-    }
+    return PushSpec(**read(data, PUSH, _push_keys), source=source)
 
 
 def _intervention_metrics(
@@ -241,84 +144,50 @@ def run(
 ) -> PushReport:
     """Run a parsed push suite on a model and its baselines; return the report."""
     from jepa_world.evaluation.models import load_model, random_init_world_model
-    from jepa_world.evaluation.planning.runner import _model_info, _planning_model
+    from jepa_world.evaluation.planning.runner import _planning_model, compare, protocol
 
     log = log or quiet
     began = time.perf_counter()
     model = _planning_model(load_model(model_dir_or_model).model)
-    info = _model_info(model)
-    timing: dict[str, float] = {}
-    notes: dict[str, Any] = {"push_t": PUSH_T_CONTEXT}
-    metrics: dict[str, Any] = {}
 
-    log(f"[push] {spec.episodes} episodes of {spec.max_steps} steps on {info['name']}")
-    tick = time.perf_counter()
-    results = _episodes(model, spec, spec.episodes)
-    timing["model_s"] = time.perf_counter() - tick
-    metrics.update(summarize_episodes(results))  # type: ignore[arg-type]
-    log(f"[push] model: success {metrics['planning/success_rate']:.3f}")
+    def twin(model: Any, notes: dict[str, Any]) -> Any | None:
+        try:
+            return random_init_world_model(model, spec.random_init_seed, "action_predictor")
+        except TypeError as err:
+            notes["random_init"] = f"skipped: {err}"
+            return None
 
-    for name in spec.baselines:
-        who: Any = name
-        if name == "random_init":
-            try:
-                who = random_init_world_model(model, spec.random_init_seed, "action_predictor")
-            except TypeError as err:
-                notes["random_init"] = f"skipped: {err}"
-                continue
-        tick = time.perf_counter()
-        summary = summarize_episodes(_episodes(who, spec, spec.baseline_episodes))  # type: ignore[arg-type]
-        timing[f"{name}_s"] = time.perf_counter() - tick
-        metrics.update({f"baselines/{name}/{k}": v for k, v in summary.items()})
-        log(f"[push] {name}: success {summary['planning/success_rate']:.3f}")
-
-    curves: dict[str, Any] = {}
-    if spec.budgets:
-        tick = time.perf_counter()
-        targets = {"model": model, "true_dynamics": "true_dynamics"}
-        curves["budget"] = {
-            k: [
-                {"samples": s, "iterations": i, "budget": s * i}
-                | summarize_episodes(  # type: ignore[arg-type]
-                    _episodes(
-                        targets[k],
-                        spec,
-                        spec.budget_episodes,
-                        budget_config(spec.planner_config, s, i),
-                    )  # fmt: skip
-                )
-                for s, i in spec.budgets
-            ]
-            for k in spec.budget_models
-        }
-        timing["budget_s"] = time.perf_counter() - tick
-
-    protocol = _protocol(spec)
+    world = (
+        "push: move the red ball to the goal image's red ball (goal made with the simulator: a "
+        f"{spec.goal_steps}-step scripted push, then {spec.settle_steps} still steps)"
+    )
+    rules = protocol(
+        spec,
+        world,
+        f"red ball ends < {push.SUCCESS_PX} px from its goal (its radius)",
+        f"red ball within {push.SUCCESS_PX} px at any step",
+    )
+    rules = {k: v for k, v in rules.items() if k != "adapt"}  # push suites have no adapt key
+    rules["greedy"] = "walk at the red ball's centre at full speed (ignores the goal)"
+    rules["intervention"] = asdict(spec.intervention) if spec.intervention else None
+    run_push = partial(
+        push.run_push_episodes, goal_steps=spec.goal_steps, settle_steps=spec.settle_steps
+    )
+    results, data = compare(
+        model, spec, log=log, tag="push", run=run_push, twin=twin,
+        notes={"push_t": PUSH_T_CONTEXT}, protocol=rules,
+    )  # fmt: skip
     if spec.intervention is not None:
         tick = time.perf_counter()
         found, cases, more = _intervention_metrics(
             model, spec.intervention, spec.random_init_seed, log
         )
-        metrics.update(found)
-        notes.update(more)
-        protocol["intervention_cases"] = cases
-        timing["intervention_s"] = time.perf_counter() - tick
-    timing["total_s"] = time.perf_counter() - began
-
-    return PushReport(
-        {
-            "suite": spec.name,
-            "metrics": metrics,
-            "protocol": protocol,
-            "model": info,
-            "curves": curves,
-            "episodes": [r.as_dict() for r in results[: spec.plot_episodes]],
-            "failed_episodes": [i for i, r in enumerate(results) if not r.success],
-            "timing": timing,
-            "notes": notes,
-        },
-        results=results[: spec.plot_episodes],  # type: ignore[arg-type]
-    )
+        data["metrics"].update(found)
+        data["notes"].update(more)
+        rules["intervention_cases"] = cases
+        data["timing"]["intervention_s"] = time.perf_counter() - tick
+    data["timing"]["total_s"] = time.perf_counter() - began
+    return PushReport(data, results=results[: spec.plot_episodes])  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------ report

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,13 @@ from jepa_world.evaluation.planning.episodes import (
 )
 from jepa_world.evaluation.planning.report import PlanningReport
 from jepa_world.evaluation.planning.spec import PlanningSpec
-from jepa_world.evaluation.planning.two_rooms import STRICT_SUCCESS_PX, SUCCESS_PX, EpisodeResult
+from jepa_world.evaluation.planning.two_rooms import STRICT_SUCCESS_PX, SUCCESS_PX
 from jepa_world.evaluation.report import Log, quiet
 from jepa_world.planning.adaptation import AdaptingModel
 from jepa_world.planning.protocols import LatentModel
 from jepa_world.planning.sampling import PlannerConfig
 
-__all__ = ["run"]
+__all__ = ["compare", "protocol", "run"]
 
 
 def _planning_model(model: Any) -> Any:
@@ -92,36 +93,13 @@ def _planned(model: Any, spec: PlanningSpec, notes: dict[str, Any] | None = None
         raise ValueError(f"planning.adapt: {err}") from err
 
 
-def _episodes(
-    who: Any, spec: PlanningSpec, episodes: int, config: PlannerConfig | None = None
-) -> list[EpisodeResult]:
-    return run_episodes(
-        who,
-        episodes=episodes,
-        seed=spec.seed,
-        planner=spec.build_planner(config),
-        max_steps=spec.max_steps,
-        replan_every=spec.replan_every,
-        env_kwargs=spec.env,
-        workers=spec.workers,
-    )
-
-
-def _budget_rows(who: Any, spec: PlanningSpec) -> list[dict[str, Any]]:
-    rows = []
-    for samples, iterations in spec.budgets:
-        config = budget_config(spec.planner_config, samples, iterations)
-        metrics = summarize_episodes(_episodes(who, spec, spec.budget_episodes, config))
-        rows.append(
-            {"samples": samples, "iterations": iterations, "budget": samples * iterations} | metrics
-        )
-    return rows
-
-
-def _protocol(spec: PlanningSpec) -> dict[str, Any]:
+def protocol(
+    spec: PlanningSpec, world: str, success_rule: str, strict_success_rule: str
+) -> dict[str, Any]:
+    """The report's ``protocol``: the suite's settings and the world's rules."""
     return {
         "suite": spec.source,
-        "world": "two_rooms (docs/protocols.md, 'medium': start and goal in opposite rooms)",
+        "world": world,
         "episodes": spec.episodes,
         "episode_seeds": [spec.seed, spec.seed + spec.episodes],
         "baseline_episodes": spec.baseline_episodes,
@@ -133,12 +111,96 @@ def _protocol(spec: PlanningSpec) -> dict[str, Any]:
         "planner_config": asdict(spec.planner_config),
         "modes": asdict(spec.modes) if spec.modes is not None else None,
         "env": spec.env,
-        "success_rule": f"final distance < {SUCCESS_PX} px (eb_jepa)",
-        "strict_success_rule": f"any step within {STRICT_SUCCESS_PX} px (PLDM)",
+        "success_rule": success_rule,
+        "strict_success_rule": strict_success_rule,
         "interval": "Wilson 95 %",
         "random_init_seed": spec.random_init_seed,
         "budgets": [list(b) for b in spec.budgets],
         "budget_episodes": spec.budget_episodes,
+    }
+
+
+def compare(
+    model: Any,
+    spec: PlanningSpec,
+    *,
+    log: Log,
+    tag: str,
+    run: Callable[..., list[Any]],
+    twin: Callable[[Any, dict[str, Any]], Any | None],
+    notes: dict[str, Any],
+    protocol: dict[str, Any],
+) -> tuple[list[Any], dict[str, Any]]:
+    """The model's episodes, then each baseline's, then the budget sweep, on any world: the
+    model's episodes and the report's data (``timing.total_s`` left to the caller).
+
+    ``run`` runs a world's episodes (:func:`~.episodes.run_episodes`'s arguments); ``twin``
+    gives the ``random_init`` baseline's model (None: skipped), noting how in ``notes``.
+    """
+    info = _model_info(model)
+    log(f"[{tag}] {spec.episodes} episodes of {spec.max_steps} steps on {info['name']}")
+
+    def episodes(who: Any, count: int, config: PlannerConfig | None = None) -> list[Any]:
+        return run(
+            who,
+            episodes=count,
+            seed=spec.seed,
+            planner=spec.build_planner(config),
+            max_steps=spec.max_steps,
+            replan_every=spec.replan_every,
+            env_kwargs=spec.env,
+            workers=spec.workers,
+        )
+
+    timing: dict[str, float] = {}
+    metrics: dict[str, Any] = {}
+    tick = time.perf_counter()
+    results = episodes(_planned(model, spec, notes), spec.episodes)
+    timing["model_s"] = time.perf_counter() - tick
+    metrics.update(summarize_episodes(results))
+    log(f"[{tag}] model: success {metrics['planning/success_rate']:.3f}")
+
+    for name in spec.baselines:
+        who: Any = name
+        if name == "random_init":
+            who = twin(model, notes)
+            if who is None:
+                continue
+        tick = time.perf_counter()
+        summary = summarize_episodes(episodes(who, spec.baseline_episodes))
+        timing[f"{name}_s"] = time.perf_counter() - tick
+        metrics.update({f"baselines/{name}/{k}": v for k, v in summary.items()})
+        log(f"[{tag}] {name}: success {summary['planning/success_rate']:.3f}")
+
+    curves: dict[str, Any] = {}
+    if spec.budgets:
+        tick = time.perf_counter()
+        targets = {"model": _planned(model, spec), "true_dynamics": "true_dynamics"}
+        curves["budget"] = {
+            k: [
+                {"samples": s, "iterations": i, "budget": s * i}
+                | summarize_episodes(
+                    episodes(
+                        targets[k], spec.budget_episodes, budget_config(spec.planner_config, s, i)
+                    )
+                )
+                for s, i in spec.budgets
+            ]
+            for k in spec.budget_models
+        }
+        timing["budget_s"] = time.perf_counter() - tick
+        log(f"[{tag}] budget sweep done")
+    return results, {
+        "suite": spec.name,
+        "metrics": metrics,
+        "protocol": protocol,
+        "model": info,
+        "curves": curves,
+        "episodes": [r.as_dict() for r in results[: spec.plot_episodes]],
+        # which of the model's episodes failed (index i: env seed `seed + i`), to look at again
+        "failed_episodes": [i for i, r in enumerate(results) if not r.success],
+        "timing": timing,
+        "notes": notes,
     }
 
 
@@ -156,56 +218,23 @@ def run(
     twin (:func:`~jepa_world.evaluation.planning.adapt.planning_twin`; ``notes.random_init``
     says how it was built, or why it was skipped). ``log`` receives progress lines.
     """
-    log = log or quiet
     began = time.perf_counter()
     model = _planning_model(_load(model_dir_or_model))
-    info = _model_info(model)
-    timing: dict[str, float] = {}
-    notes: dict[str, Any] = {}
-    metrics: dict[str, Any] = {}
 
-    log(f"[planning] {spec.episodes} episodes of {spec.max_steps} steps on {info['name']}")
-    tick = time.perf_counter()
-    results = _episodes(_planned(model, spec, notes), spec, spec.episodes)
-    timing["model_s"] = time.perf_counter() - tick
-    metrics.update(summarize_episodes(results))
-    log(f"[planning] model: success {metrics['planning/success_rate']:.3f}")
+    def twin(model: Any, notes: dict[str, Any]) -> Any | None:
+        fresh, how = planning_twin(model, spec.random_init_seed)
+        notes["random_init"] = how
+        return None if fresh is None else _planned(fresh, spec)
 
-    for name in spec.baselines:
-        who: Any = name
-        if name == "random_init":
-            fresh, how = planning_twin(model, spec.random_init_seed)
-            notes["random_init"] = how
-            if fresh is None:
-                continue
-            who = _planned(fresh, spec)
-        tick = time.perf_counter()
-        summary = summarize_episodes(_episodes(who, spec, spec.baseline_episodes))
-        timing[f"{name}_s"] = time.perf_counter() - tick
-        metrics.update({f"baselines/{name}/{k}": v for k, v in summary.items()})
-        log(f"[planning] {name}: success {summary['planning/success_rate']:.3f}")
-
-    curves: dict[str, Any] = {}
-    if spec.budgets:
-        tick = time.perf_counter()
-        targets = {"model": _planned(model, spec), "true_dynamics": "true_dynamics"}
-        curves["budget"] = {k: _budget_rows(targets[k], spec) for k in spec.budget_models}
-        timing["budget_s"] = time.perf_counter() - tick
-        log("[planning] budget sweep done")
-    timing["total_s"] = time.perf_counter() - began
-
-    return PlanningReport(
-        {
-            "suite": spec.name,
-            "metrics": metrics,
-            "protocol": _protocol(spec),
-            "model": info,
-            "curves": curves,
-            "episodes": [r.as_dict() for r in results[: spec.plot_episodes]],
-            # which of the model's episodes failed (index i: env seed `seed + i`), to look at again
-            "failed_episodes": [i for i, r in enumerate(results) if not r.success],
-            "timing": timing,
-            "notes": notes,
-        },
-        results=results[: spec.plot_episodes],
+    rules = protocol(
+        spec,
+        "two_rooms (docs/protocols.md, 'medium': start and goal in opposite rooms)",
+        f"final distance < {SUCCESS_PX} px (eb_jepa)",
+        f"any step within {STRICT_SUCCESS_PX} px (PLDM)",
     )
+    results, data = compare(
+        model, spec, log=log or quiet, tag="planning", run=run_episodes, twin=twin, notes={},
+        protocol=rules,
+    )  # fmt: skip
+    data["timing"]["total_s"] = time.perf_counter() - began
+    return PlanningReport(data, results=results[: spec.plot_episodes])

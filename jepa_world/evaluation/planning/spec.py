@@ -11,7 +11,7 @@ the key (``planning.planner.samples``). The planner's keys reach the planner onl
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -22,7 +22,15 @@ from jepa_world.planning.modes import ModeConfig
 from jepa_world.planning.registry import PLANNERS, Planner, create_planner
 from jepa_world.planning.sampling import PlannerConfig
 
-__all__ = ["BASELINE_NAMES", "BUDGET_MODELS", "PlanningSpec", "parse"]
+__all__ = [
+    "BASELINE_NAMES",
+    "BUDGET_MODELS",
+    "TWO_ROOMS",
+    "PlanningSpec",
+    "SuiteWorld",
+    "parse",
+    "read",
+]
 
 BASELINE_NAMES = ("random_actions", "greedy", "random_init", "true_dynamics")
 """Baselines a planning suite may name under ``baselines.names``."""
@@ -32,9 +40,36 @@ _PLANNER_KEYS = tuple(f.name for f in fields(PlannerConfig))
 _MODE_KEYS = tuple(f.name for f in fields(ModeConfig))
 _ADAPT_KEYS = tuple(f.name for f in fields(AdaptConfig))
 _SECTION_KEYS = (
-    "episodes", "seed", "max_steps", "replan_every", "env", "planner", "baselines", "budget",
-    "plots", "workers", "adapt",
+    "episodes", "seed", "max_steps", "replan_every", "workers", "env", "planner", "baselines",
+    "budget", "plots",
 )  # fmt: skip
+
+
+def _two_rooms_env() -> type:
+    from jepa_world.worlds.two_rooms import TwoRoomsEnv
+
+    return TwoRoomsEnv
+
+
+@dataclass(frozen=True)
+class SuiteWorld:
+    """The world's side of a planning suite's schema, for :func:`read`: its default suite name
+    and episode length, its ``planning.env`` keys and env class (built once to check them), its
+    own keys of the ``planning`` section, and the top-level ``world`` the suite must say (None:
+    the suite says none)."""
+
+    name: str
+    max_steps: int
+    env_keys: tuple[str, ...]
+    env_class: Callable[[], type]
+    keys: tuple[str, ...] = ()
+    world: str | None = None
+
+
+TWO_ROOMS = SuiteWorld(
+    "planning", 200, ("wall_range", "door_range", "sigma"), _two_rooms_env, ("adapt",)
+)
+"""The Two Rooms suite (``probes/two_rooms.yaml``): the planning section adds ``adapt``."""
 
 
 @dataclass(frozen=True)
@@ -125,20 +160,20 @@ def _baseline_names(base: Section) -> tuple[str, ...]:
     return base.names("names", BASELINE_NAMES, BASELINE_NAMES)
 
 
-def _check_env(env: dict[str, Any]) -> None:
-    """Build the env once so bad wall / door ranges fail before any episode, naming the key."""
-    from jepa_world.worlds.two_rooms import TwoRoomsEnv
-
-    _built("planning.env", lambda **kw: TwoRoomsEnv(**kw).close(), env)
-
-
-def parse(data: Mapping[str, Any], source: str = "<dict>") -> PlanningSpec:
-    """Validate a planning suite mapping (without its ``kind``; see ``probes/two_rooms.yaml``);
-    errors name the key."""
-    top = Section(data, "", ("name", "planning"))
+def read(
+    data: Mapping[str, Any], world: SuiteWorld, extra: Callable[[Section], dict[str, Any]]
+) -> dict[str, Any]:
+    """The keyword arguments of a :class:`PlanningSpec` (or a world's subclass) from a suite
+    mapping: the keys every world's suite has, read here, and the world's own, read from the
+    ``planning`` section by ``extra``; errors name the key."""
+    top = Section(
+        data, "", ("name", "planning") if world.world is None else ("name", "world", "planning")
+    )
+    if world.world is not None and top.get("world") != world.world:
+        raise ValueError(f"world={top.get('world')!r}: this parser reads {world.world} suites only")
     if not top.has("planning"):
         raise ValueError("missing key planning: a planning suite needs a 'planning' section")
-    sec = top.section("planning", _SECTION_KEYS)
+    sec = top.section("planning", _SECTION_KEYS + world.keys)
     episodes = sec.int("episodes", 200, 1)
     explicit_null = "workers" in sec.data and sec.data["workers"] is None
     workers = _cpus() if explicit_null else sec.int("workers", 1, 1)  # absent: 1; null: all
@@ -149,33 +184,44 @@ def parse(data: Mapping[str, Any], source: str = "<dict>") -> PlanningSpec:
             f"planning.replan_every={replan_every} is out of range: allowed [1, "
             f"planning.planner.horizon={config.horizon}]"
         )
-    env = sec.section("env", ("wall_range", "door_range", "sigma")).data
+    env = dict(sec.section("env", world.env_keys).data)
     if env:
-        _check_env(dict(env))
+        env_class = world.env_class()
+        _built("planning.env", lambda **kw: env_class(**kw).close(), env)
+    own = extra(sec)
     base = sec.section("baselines", ("names", "episodes", "random_init_seed"))
-    adapt = None
-    if sec.has("adapt"):
-        node = sec.section("adapt", _ADAPT_KEYS)
-        adapt = _built(node.path, AdaptConfig, node.data)
     budgets, budget_episodes, budget_models = _budgets(sec)
-    return PlanningSpec(
-        name=top.string("name", "planning"),
-        episodes=episodes,  # type: ignore[arg-type]
-        seed=sec.int("seed", 0, 0, 2**63 - 2**32),  # type: ignore[arg-type]
-        max_steps=sec.int("max_steps", 200, 1),  # type: ignore[arg-type]
-        replan_every=replan_every,  # type: ignore[arg-type]
-        planner=planner,
-        planner_config=config,
-        env=dict(env),
-        baselines=_baseline_names(base),
-        baseline_episodes=base.int("episodes", episodes, 1),  # type: ignore[arg-type]
-        random_init_seed=base.int("random_init_seed", 0, 0),  # type: ignore[arg-type]
-        budgets=budgets,
-        budget_episodes=budget_episodes,
-        budget_models=budget_models,
-        plot_episodes=sec.section("plots", ("episodes",)).int("episodes", 16, 1),  # type: ignore[arg-type]
-        workers=workers,  # type: ignore[arg-type]
-        adapt=adapt,
-        modes=modes,
-        source=source,
-    )
+    return {
+        "name": top.string("name", world.name),
+        "episodes": episodes,
+        "seed": sec.int("seed", 0, 0, 2**63 - 2**32),
+        "max_steps": sec.int("max_steps", world.max_steps, 1),
+        "replan_every": replan_every,
+        "planner": planner,
+        "planner_config": config,
+        "env": env,
+        "baselines": _baseline_names(base),
+        "baseline_episodes": base.int("episodes", episodes, 1),
+        "random_init_seed": base.int("random_init_seed", 0, 0),
+        "budgets": budgets,
+        "budget_episodes": budget_episodes,
+        "budget_models": budget_models,
+        "plot_episodes": sec.section("plots", ("episodes",)).int("episodes", 16, 1),
+        "workers": workers,
+        "modes": modes,
+        **own,
+    }
+
+
+def _adapt(sec: Section) -> dict[str, Any]:
+    """Two Rooms' own key: test-time adaptation (None: plan with the model as it is)."""
+    if not sec.has("adapt"):
+        return {"adapt": None}
+    node = sec.section("adapt", _ADAPT_KEYS)
+    return {"adapt": _built(node.path, AdaptConfig, node.data)}
+
+
+def parse(data: Mapping[str, Any], source: str = "<dict>") -> PlanningSpec:
+    """Validate a planning suite mapping (without its ``kind``; see ``probes/two_rooms.yaml``);
+    errors name the key."""
+    return PlanningSpec(**read(data, TWO_ROOMS, _adapt), source=source)

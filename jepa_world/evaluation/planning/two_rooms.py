@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from jepa_world.checks import check_int
+from jepa_world.evaluation.planning.outcome import outcome
 from jepa_world.planning.mpc import MPCPolicy, action_bounds, run_mpc
 from jepa_world.planning.protocols import LatentModel, Policy
 from jepa_world.planning.registry import Planner
@@ -260,8 +261,6 @@ def run_episode(
     goal = np.asarray(info["goal"], dtype=np.float64)
     path = np.stack([np.asarray(i["position"], np.float64) for i in trace.infos])
     dist = np.linalg.norm(path - goal, axis=1)
-    within = np.flatnonzero(dist < SUCCESS_PX)
-    decisions = trace.decision_seconds
     return EpisodeResult(
         path=path,
         actions=trace.actions,
@@ -270,11 +269,5 @@ def run_episode(
         wall_x=int(base.wall_x),
         door_y=int(base.door_y),
         wall=trace.last_obs[1].copy(),
-        success=bool(dist[-1] < SUCCESS_PX),
-        success_strict=bool((dist < STRICT_SUCCESS_PX).any()),
-        final_distance=float(dist[-1]),
-        steps_to_success=int(within[0]) if within.size else None,
-        seconds=seconds,
-        ms_per_plan=1000.0 * float(np.mean(decisions)) if decisions else 0.0,
-        plans=len(decisions),
+        **outcome(dist, SUCCESS_PX, STRICT_SUCCESS_PX, trace, seconds),
     )

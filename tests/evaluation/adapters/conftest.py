@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def toy_models_importable(monkeypatch):
+    """``py:toy_models:...`` models load from this folder."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
 
 
 @pytest.fixture(autouse=True)

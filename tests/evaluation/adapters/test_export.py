@@ -52,29 +52,16 @@ def test_encoder_only_exports_are_probed_like_any_encoder(tmp_path, video):
     assert view.targets(video).shape == (2, 4, 16, 32)
 
 
-def test_report_through_the_protocol_equals_the_direct_probe_model(tiny_model_dir):
+def test_report_through_the_protocol_equals_the_direct_probe_model(
+    tiny_model_dir, tiny_physics_suite
+):
     """The suite on the export folder (model string -> ExportAdapter -> probe view) gives the
     same metrics, bit for bit, as the probe model built straight from load_world_model."""
     from jepa_world.evaluation import run_suite
     from jepa_world.evaluation.physics.model import ProbeModel
     from jepa_world.hub import load_world_model
 
-    suite = {
-        "kind": "physics",
-        "name": "tiny",
-        "batch_size": 8,
-        "bootstrap": {"resamples": 10, "seed": 0},
-        "probes": {
-            "state": {
-                "world_params": {"occluders": [0, 0]},
-                "train": {"seed_start": 3_000_000_000, "clips": 8},
-                "val": {"seed_start": 3_001_000_000, "clips": 4},
-                "test": {"seed_start": 3_002_000_000, "clips": 4},
-            },
-            "rollout": {"test": {"seed_start": 3_003_000_000, "clips": 4}, "horizons": [1, 2]},
-        },
-        "baselines": {"random_init": {"seeds": [0, 1, 2, 3, 4]}, "pixels": {"size": 8}},
-    }
+    suite = tiny_physics_suite(horizons=[1, 2])
     world = load_world_model(tiny_model_dir)
     direct = ProbeModel(
         world.encoder,

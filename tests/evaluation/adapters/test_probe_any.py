@@ -4,8 +4,6 @@ predictor of its own)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -42,29 +40,13 @@ def _keys(report) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def export_keys(tmp_path_factory):
+def export_keys(tmp_path_factory, tiny_world_model):
     from jepa_world.evaluation import run_suite
     from jepa_world.hub import save_pretrained
-    from jepa_world.models import create_encoder, create_predictor
-
-    class Tiny(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = create_encoder(
-                "vit_micro",
-                img_size=64,
-                patch_size=16,
-                frames=8,
-                embed_dim=16,
-                depth=1,
-                num_heads=2,
-            )
-            self.predictor = create_predictor(
-                16, self.encoder.grid, depth=1, num_heads=2, pred_dim=16
-            )
 
     torch.manual_seed(0)
-    path = save_pretrained(Tiny(), tmp_path_factory.mktemp("e2e") / "m", {"context_steps": 2})
+    model = tiny_world_model(dim=16)
+    path = save_pretrained(model, tmp_path_factory.mktemp("e2e") / "m", {"context_steps": 2})
     return _keys(run_suite(str(path), SUITE))
 
 
@@ -107,10 +89,9 @@ def hf_dirs(tmp_path_factory):
     "model",
     ["py:toy_models:build", "timm:resnet18?size=32&frames=8", "hf:vjepa2", "hf:videomae"],
 )
-def test_every_adapter_gets_every_key_an_export_gets(model, export_keys, hf_dirs, monkeypatch):
+def test_every_adapter_gets_every_key_an_export_gets(model, export_keys, hf_dirs):
     from jepa_world.evaluation import run_suite
 
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
     if model.startswith("hf:"):
         model = f"hf:{hf_dirs / model[3:]}"
     report = run_suite(model, SUITE)

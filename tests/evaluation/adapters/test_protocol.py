@@ -62,12 +62,9 @@ def test_features_of_the_wrong_shape_are_named():
     assert Features(torch.zeros(2, 3, 4)).as_tokens().shape == (2, 3, 1, 4)
 
 
-def test_py_models_with_the_wrong_output_shape_fail_in_the_probes(monkeypatch):
-    from pathlib import Path
-
+def test_py_models_with_the_wrong_output_shape_fail_in_the_probes():
     from jepa_world.evaluation.physics.model import load_probe_model
 
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
     view = load_probe_model("py:toy_models:build_wrong_shape")
     with pytest.raises(
         ValueError, match=r"frozen_toy: pooled features have shape \(1, 2, 3, 4, 5\)"

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 import yaml
 
 from jepa_world.evaluation.adapters import load_adapter, random_twin
-
-HERE = Path(__file__).parent
-
-
-@pytest.fixture(autouse=True)
-def toy_module_importable(monkeypatch):
-    monkeypatch.syspath_prepend(str(HERE))
 
 
 def test_factory_options_and_reset_parameters_twins(video):
@@ -35,23 +27,10 @@ def test_a_model_without_any_way_to_reset_has_no_twin_and_says_so():
     assert twin is None and "no random-init baseline" in why
 
 
-def test_a_state_suite_without_twins_reports_why(video):
+def test_a_state_suite_without_twins_reports_why(tiny_physics_suite):
     from jepa_world.evaluation import run_suite
 
-    suite = {
-        "kind": "physics",
-        "name": "tiny",
-        "batch_size": 8,
-        "bootstrap": {"resamples": 10, "seed": 0},
-        "probes": {
-            "state": {
-                "world_params": {"occluders": [0, 0]},
-                "train": {"seed_start": 3_000_000_000, "clips": 8},
-                "val": {"seed_start": 3_001_000_000, "clips": 4},
-                "test": {"seed_start": 3_002_000_000, "clips": 4},
-            }
-        },
-    }
+    suite = tiny_physics_suite(baselines=False)
     report = run_suite("py:toy_models:build_frozen", suite)
     assert "state/position_pooled_r2" in report["metrics"]
     assert not any(k.startswith("baselines/random_init/") for k in report["metrics"])
