@@ -98,8 +98,6 @@ def _parts(model: nn.Module) -> tuple[VideoEncoder, VideoEncoder | None, Predict
         raise TypeError(f"`predictor` must be a Predictor, got {type(predictor).__name__}")
     if target is None or target is encoder:
         return encoder, None, predictor
-    if getattr(model, "forecasts_from_target", False):
-        return target, None, predictor  # forecasts start from the target's own tokens
     if target.config != encoder.config:
         raise ValueError("target_encoder and encoder have different configs; cannot export both")
     return target, encoder, predictor

@@ -13,7 +13,6 @@ from typing import Any
 
 from jepa_world.models.encoders import VideoCNN, VideoEncoder, VideoViT
 from jepa_world.models.frame_encoder import KeypointCNN
-from jepa_world.models.tracked_keypoints import TrackedKeypoints
 
 ENCODERS: dict[str, dict[str, Any]] = {
     # ~0.84 M parameters: the CPU quickstart model.
@@ -39,15 +38,6 @@ ENCODERS: dict[str, dict[str, Any]] = {
         "depth": 1,
         "downsample": 2,
     },
-    # keypoints tracked through time (a prior at their constant-velocity extrapolation), one
-    # token per keypoint per frame (or one pooled token with tokens="frame").
-    "tracked_keypoints": {
-        "embed_dim": 64,
-        "keypoints": 8,
-        "width": 16,
-        "depth": 1,
-        "downsample": 1,
-    },
 }
 
 _ARCHITECTURES: dict[str, type[VideoEncoder]] = {
@@ -56,7 +46,6 @@ _ARCHITECTURES: dict[str, type[VideoEncoder]] = {
     "vit_small": VideoViT,
     "cnn_small": VideoCNN,
     "cnn_keypoints": KeypointCNN,
-    "tracked_keypoints": TrackedKeypoints,
 }
 
 

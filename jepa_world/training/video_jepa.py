@@ -59,11 +59,6 @@ class JEPA(BaseTask):
             cosine weight-decay schedule from ``weight_decay[0]`` to ``weight_decay[1]``.
         total_steps: length of the schedules (None: the trainer's ``max_steps``).
         rankme_every: compute RankMe of the target embeddings every this many steps.
-        target_context: (``causal`` objective, ``ema`` target) the predictor also learns to
-            forecast from the target encoder's own tokens, and the model forecasts from them
-            (validation, probes, export). Without it the predictor reads the online encoder,
-            whose keypoints can lock onto other objects than the lagging EMA encoder's, so
-            its forecasts start from a different latent than the one they are scored in.
     """
 
     def __init__(
@@ -96,7 +91,6 @@ class JEPA(BaseTask):
         betas: tuple[float, float] = (0.9, 0.99),
         total_steps: int | None = None,
         rankme_every: int = 25,
-        target_context: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -130,8 +124,6 @@ class JEPA(BaseTask):
             residual=predictor_residual,
         )
         self.target_encoder = self.ema_target(self.encoder) if target == "ema" else None
-        if target_context and (objective != "causal" or target != "ema"):
-            raise ValueError("target_context=True needs objective='causal' and target='ema'")
         self._val_sums: list[float] = [0.0, 0.0, 0]  # this rank's (pred, copy-last, clips)
 
     def _check_objective(
@@ -179,20 +171,11 @@ class JEPA(BaseTask):
             "forecast_span": self.forecast_span,
         }
 
-    @property
-    def forecasts_from_target(self) -> bool:
-        """True when forecasts start from the target encoder's tokens (the export then has no
-        separate context encoder)."""
-        return bool(self.hparams.target_context)
-
     # ------------------------------------------------------------------ embeddings
-    def _raw_target_tokens(self, video: Tensor) -> Tensor:
-        with torch.no_grad():
-            return self.embedding_encoder.forward_features(video)
-
     def target_tokens(self, video: Tensor) -> Tensor:
         """Layer-normed target-encoder tokens (B, T', N, D), no gradient."""
-        tokens = self._raw_target_tokens(video)
+        with torch.no_grad():
+            tokens = self.embedding_encoder.forward_features(video)
         return F.layer_norm(tokens, tokens.shape[-1:])
 
     def _mask(self, batch_size: int, training: bool) -> Mask:
@@ -255,18 +238,15 @@ class JEPA(BaseTask):
         """(prediction loss, targets, context tokens) of the configured objective."""
         kind = self.hparams.loss
         if self.hparams.objective == "causal":  # encode once, forecast every horizon from it
-            raw_targets = self._raw_target_tokens(video)
-            targets_all = F.layer_norm(raw_targets, raw_targets.shape[-1:])
+            targets_all = self.target_tokens(video)
             tokens = self.encoder.forward_features(video)
-            sources = [tokens, raw_targets] if self.hparams.target_context else [tokens]
             losses = [
                 prediction_loss(
-                    self.forecast_ahead(source, h),
+                    self.forecast_ahead(tokens, h),
                     targets_all[:, h:].flatten(1, 2),
                     kind=kind,
                     normalize_target=False,
                 )
-                for source in sources
                 for h in self.hparams.horizons
             ]
             return torch.stack(losses).mean(), targets_all.flatten(1, 2), tokens.flatten(1, 2)
@@ -295,12 +275,8 @@ class JEPA(BaseTask):
         from ``context_steps``, or the causal one-step forecast of every step."""
         kind = self.hparams.loss
         if self.hparams.objective == "causal":
-            raw_targets = self._raw_target_tokens(video)
-            targets_all = F.layer_norm(raw_targets, raw_targets.shape[-1:])
-            source = raw_targets if self.hparams.target_context else None
-            if source is None:
-                source = self.encoder.forward_features(video)
-            pred = self.forecast_ahead(source, 1)
+            targets_all = self.target_tokens(video)
+            pred = self.forecast_ahead(self.encoder.forward_features(video), 1)
             target = targets_all[:, 1:].flatten(1, 2)
             copy = targets_all[:, :-1].flatten(1, 2)  # each step gets the previous step's target
         else:

@@ -95,38 +95,3 @@ def test_export_metadata_names_the_objective_and_span():
 def test_bad_causal_settings_are_named(overrides, message):
     with pytest.raises(ValueError, match=message):
         causal_jepa(**overrides)
-
-
-def test_target_context_also_forecasts_from_the_target_and_exports_it(tmp_path):
-    from jepa_world.hub import load_world_model, save_pretrained
-
-    model = causal_jepa(target_context=True)
-    with torch.no_grad():  # make the online encoder differ from its EMA copy
-        for p in model.encoder.parameters():
-            p.add_(0.1 * torch.randn_like(p))
-    video = torch.rand(2, 6, 3, 32, 32)
-    _, pred_loss, _, _ = model.compute_loss(video)
-    targets = model.target_tokens(video)
-    raw_target = model.target_encoder.forward_features(video)
-    online = model.encoder.forward_features(video)
-    losses = [
-        (model.forecast_ahead(source, h) - targets[:, h:].flatten(1, 2)).abs().mean()
-        for source in (online, raw_target)
-        for h in (1, 2)
-    ]
-    torch.testing.assert_close(pred_loss, torch.stack(losses).mean())
-    # validation forecasts from the target's tokens, as the probes will
-    pred, _ = model.eval()._evaluate(video)
-    expected = (model.forecast_ahead(raw_target, 1) - targets[:, 1:].flatten(1, 2)).abs().mean()
-    torch.testing.assert_close(pred, expected)
-    # the export has no separate context encoder: forecasts start from the frozen encoder
-    save_pretrained(model, tmp_path / "export")
-    assert not (tmp_path / "export" / "context_encoder.safetensors").exists()
-    loaded = load_world_model(tmp_path / "export")
-    torch.testing.assert_close(loaded.encoder(video), model.target_encoder(video))
-
-
-@pytest.mark.parametrize("overrides", [{"objective": "window"}, {"target": "vicreg"}])
-def test_target_context_needs_a_causal_ema_model(overrides):
-    with pytest.raises(ValueError, match="target_context=True needs"):
-        causal_jepa(target_context=True, **overrides)
