@@ -19,6 +19,14 @@ the pair counts when the unit is on a ball b at t and b is visible (``visible`` 
 0.5) in both frames; it is a switch when the unit's assignment at t+1 is not b (another ball or
 nothing). A unit on nothing at t contributes no pair. The rate is switches / counted pairs, pooled
 over units and clips (so units that stay on balls longer weigh more); NaN when no pair counts.
+
+Localisation noise of keypoints (:func:`extrapolation_errors`): a keypoint that stays on one
+ball does not switch, yet may still wander over the ball from frame to frame, and that noise is
+as unforecastable as a switch. Over every triplet of consecutive frames in which a keypoint stays
+on the same ball and the ball is visible in all three, ``unit_const_vel_px`` is the mean distance
+between the keypoint at t+1 and its constant-velocity extrapolation ``2 p(t) - p(t-1)``, and
+``ball_const_vel_px`` the same for the ball's true centre over the same triplets: a keypoint that
+follows its ball's centre (up to a fixed offset) scores what the ball scores.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ __all__ = [
     "IDENTITY_WORLD",
     "assign_keypoints",
     "assign_masks",
+    "extrapolation_errors",
     "identity_metrics",
     "measure_identity",
     "switch_counts",
@@ -152,6 +161,48 @@ def switch_rate(assignment: np.ndarray, visible: np.ndarray, min_visible: float 
     return float(switches.sum() / total) if total else float("nan")
 
 
+def extrapolation_errors(
+    positions: np.ndarray,
+    assignment: np.ndarray,
+    centres: np.ndarray,
+    visible: np.ndarray,
+    min_visible: float = 0.5,
+) -> dict[str, float]:
+    """``unit_const_vel_px``, ``ball_const_vel_px`` and the counted ``triplets`` (see the module
+    docstring); NaN errors when no triplet counts.
+
+    ``positions`` (B, T, K, 2) and ``centres`` (B, T, M, 2) in pixels; ``assignment`` (B, T, K);
+    ``visible`` (B, T, M).
+    """
+    positions = _check("positions", positions, 4).astype(np.float64)
+    centres = _check("centres", centres, 4).astype(np.float64)
+    assignment = _check("assignment", assignment, 3).astype(np.int64)
+    visible = _check("visible", visible, 3).astype(np.float64)
+    a0, a1, a2 = assignment[:, :-2], assignment[:, 1:-1], assignment[:, 2:]
+    ball = np.where(a1 >= 0, a1, 0)  # (B, T-2, K)
+    seen = visible >= min_visible
+    in_view = np.ones_like(a1, dtype=bool)
+    for offset in range(3):
+        frames = seen[:, offset : offset + ball.shape[1]]
+        in_view &= np.take_along_axis(frames, ball, -1)
+    counted = (a1 >= 0) & (a0 == a1) & (a2 == a1) & in_view
+    unit = positions[:, 2:] - 2 * positions[:, 1:-1] + positions[:, :-2]
+    truth = centres[:, 2:] - 2 * centres[:, 1:-1] + centres[:, :-2]  # (B, T-2, M, 2)
+    truth = np.take_along_axis(truth, ball[..., None], 2)  # (B, T-2, K, 2): the unit's ball
+    n = int(counted.sum())
+    if not n:
+        return {
+            "unit_const_vel_px": float("nan"),
+            "ball_const_vel_px": float("nan"),
+            "triplets": 0.0,
+        }
+    return {
+        "unit_const_vel_px": float(np.linalg.norm(unit, axis=-1)[counted].mean()),
+        "ball_const_vel_px": float(np.linalg.norm(truth, axis=-1)[counted].mean()),
+        "triplets": float(n),
+    }
+
+
 def unit_reader(encoder: nn.Module) -> Callable[[torch.Tensor], np.ndarray] | None:
     """``video -> positions or masks`` for an encoder that exposes its units, else None.
 
@@ -207,6 +258,7 @@ def measure_identity(
     centres, radius, present = state["position"], state["radius"], state["present"] > 0
     if found.ndim == 4:
         assignment = assign_keypoints(found, centres, radius, present)
-    else:
-        assignment = assign_masks(found, centres, radius, present)
+        metrics = identity_metrics(assignment, state["visible"])
+        return {**metrics, **extrapolation_errors(found, assignment, centres, state["visible"])}
+    assignment = assign_masks(found, centres, radius, present)
     return identity_metrics(assignment, state["visible"])

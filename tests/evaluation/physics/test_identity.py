@@ -11,6 +11,7 @@ import torch
 from jepa_world.evaluation.physics.identity import (
     assign_keypoints,
     assign_masks,
+    extrapolation_errors,
     identity_metrics,
     measure_identity,
     switch_counts,
@@ -62,6 +63,24 @@ def test_keypoint_tracks_give_the_hand_computed_rates():
     metrics = identity_metrics(assignment, visible)
     assert metrics["pairs"] == 6
     assert metrics["on_ball"] == pytest.approx(10 / 15)
+
+
+def test_keypoint_wandering_over_its_ball_gives_the_hand_computed_extrapolation_error():
+    centres, radius, present, visible = two_balls()
+    centres[0, :, 0, 1] += [0.0, 0.0, 1.0, 3.0, 6.0]  # ball 0 accelerates down from frame 1
+    positions = np.concatenate([tracks(centres), np.zeros((1, T, 1, 2))], axis=2)
+    # unit 3 stays on ball 0 but alternates 1 px left and right of its centre
+    positions[0, :, 3] = centres[0, :, 0] + np.array([[1.0, 0.0], [-1.0, 0.0]] * 3)[:T]
+    assignment = assign_keypoints(positions, centres, radius, present)
+    errors = extrapolation_errors(positions, assignment, centres, visible)
+    # Triplets (0,1,2), (1,2,3), (2,3,4) count for units 0 and 3; none for unit 1 (it changes
+    # ball, then its ball is hidden at frame 3) or unit 2 (on nothing). The ball's second
+    # differences are 1, 1, 1 px; unit 0 (fixed offset) has the same, unit 3 adds 4 px in x.
+    assert errors["triplets"] == 6
+    assert errors["ball_const_vel_px"] == pytest.approx(1.0)
+    assert errors["unit_const_vel_px"] == pytest.approx((3 * 1.0 + 3 * math.sqrt(17.0)) / 6)
+    none = extrapolation_errors(positions[:, :, 2:3], assignment[:, :, 2:3], centres, visible)
+    assert none["triplets"] == 0 and math.isnan(none["unit_const_vel_px"])
 
 
 def test_keypoint_is_on_a_ball_within_radius_plus_two_pixels():
@@ -121,7 +140,15 @@ def test_measure_identity_reads_an_encoders_units():
             return torch.full((b, t, 2, 2), 16.0)
 
     metrics = measure_identity(Centre(), size=32, frames=4, seeds=range(8))
-    assert metrics is not None and set(metrics) == {"switch_rate", "pairs", "on_ball"}
+    assert metrics is not None
+    assert set(metrics) == {
+        "switch_rate",
+        "pairs",
+        "on_ball",
+        "unit_const_vel_px",
+        "ball_const_vel_px",
+        "triplets",
+    }
     assert measure_identity(torch.nn.Linear(1, 1), size=32, frames=4, seeds=range(2)) is None
 
 
