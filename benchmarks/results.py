@@ -82,6 +82,16 @@ def slug(model: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", model.strip("/")).strip("_")[:80] or "model"
 
 
+def local(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it (``runs/NAME/encoder``
+    from the checkout's root), so that the model strings, and the report folders keyed on
+    them, are the same in every clone."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def tiny_vjepa2(directory: Path) -> str:
     """Save the tiny random V-JEPA 2 (built from :data:`TINY_VJEPA2`) and return its string."""
     import torch
@@ -99,17 +109,19 @@ def default_models(work: Path) -> list[tuple[str, str]]:
     from recipe_model import random_recipe_model
 
     models = [
-        (f"recipes/{r}.yaml", str(ROOT / "runs" / r / "encoder"))
+        (f"recipes/{r}.yaml", local(ROOT / "runs" / r / "encoder"))
         for r in RECIPES
         if (ROOT / "runs" / r / "encoder" / "config.json").is_file()
     ]
     random_dir = work / "quickstart_random"
     if not (random_dir / "config.json").is_file():
         random_recipe_model("quickstart", random_dir)
-    models.append(("quickstart architecture, random init", str(random_dir)))
+    models.append(("quickstart architecture, random init", local(random_dir)))
     models.append(("timm:resnet18 (random init)", "timm:resnet18"))
     try:
-        models.append(("V-JEPA 2, tiny config, random init", tiny_vjepa2(work / "tiny_vjepa2")))
+        models.append(
+            ("V-JEPA 2, tiny config, random init", tiny_vjepa2(Path(local(work / "tiny_vjepa2"))))
+        )
     except ImportError:
         print('[results] skipping the tiny V-JEPA 2: pip install -e ".[hf]"', file=sys.stderr)
     return models
@@ -264,6 +276,34 @@ def write_page(page: Path, block: str) -> None:
     page.write_text(text)
 
 
+def page_rows(page: Path) -> list[str]:
+    """The row labels of the page's generated block, in page order."""
+    text = page.read_text() if page.is_file() else ""
+    if BEGIN not in text or END not in text:
+        return []
+    block = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    return [line.split("|")[1].strip() for line in block.splitlines() if line.startswith("| ")]
+
+
+def row_order(models: list[tuple[str, str]], rows: list[str], added: bool):
+    """Sort key of the records: the models of this run in the order given, the other kept
+    reports in the page's current order; with ``--add`` (no ``--models``) the kept rows come
+    first, so the new ones are appended and the first row, whose baselines the tables show,
+    stays the same."""
+    order = {m: i for i, (_, m) in enumerate(models)}
+    shown = {label: i for i, label in enumerate(rows)}
+
+    def key(record: dict[str, Any]) -> tuple[int, int, str]:
+        listed = record["model"] in order
+        if listed:
+            index = order[record["model"]]
+        else:
+            index = shown.get(record["label"], len(shown))
+        return (int(listed) if added else int(not listed), index, record["label"])
+
+    return key
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", help="model strings (default: the default rows)")
@@ -298,8 +338,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"[results] {label} / {suite}: {record['wall_s']} s", file=sys.stderr)
     kept = sorted(reports.glob("*/*/record.json"))
     records = [json.loads(p.read_text()) for p in kept]
-    order = {m: i for i, (_, m) in enumerate(models)}
-    records.sort(key=lambda r: (order.get(r["model"], len(order)), r["label"]))
+    adding = args.models is None and bool(args.add)
+    records.sort(key=row_order(models, page_rows(Path(args.page)), added=adding))
     write_page(Path(args.page), render(records))
     print(f"[results] wrote {args.page} from {len(records)} reports")
 
