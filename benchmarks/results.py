@@ -13,7 +13,8 @@ the page from every report kept. Default models: the shipped recipes' exports fo
 the quickstart architecture at random init, ``timm:resnet18`` (random weights) and a tiny V-JEPA 2
 built from a config (random weights; needs the ``hf`` extra). Rows: each model, plus the
 ``random_init`` (mean ± std over the suite's seeds) and ``pixels`` baselines of the first
-physics report; planning rows only for models with ``encode`` / ``rollout``.
+physics report; planning rows only for models with ``encode`` / ``rollout``, physics rows only
+for models of RGB frames (not the Two Rooms export, trained on 2-channel frames).
 
 Only the block between the two ``generated`` markers of the page is replaced. The script runs
 every suite in full: hours on a 2-core CPU (``OMP_NUM_THREADS=1 nice -n 10`` beside other work).
@@ -140,6 +141,16 @@ def plans(model: str) -> bool:
     return callable(getattr(adapter, "encode", None)) and callable(
         getattr(adapter, "rollout", None)
     )
+
+
+def sees_rgb(model: str) -> bool:
+    """False for exports trained on frames other than RGB (the Two Rooms recipe's 2-channel
+    frames): the physics suite renders RGB clips, so such models get the suites that fit them."""
+    path = Path(model)
+    if path.is_dir() and (path / "config.json").is_file():
+        config = json.loads((path / "config.json").read_text())
+        return config.get("input", {}).get("channels", 3) == 3
+    return True
 
 
 def machine() -> str:
@@ -333,6 +344,8 @@ def main(argv: list[str] | None = None) -> None:
     for label, model in models:
         for suite in args.suites:
             if suite == "two_rooms" and not plans(model):
+                continue
+            if suite == "physics" and not sees_rgb(model):
                 continue
             record = run_one(label, model, suite, reports, reuse=not args.fresh)
             print(f"[results] {label} / {suite}: {record['wall_s']} s", file=sys.stderr)

@@ -163,3 +163,13 @@ def test_default_model_strings_are_relative_to_the_checkout(results, tmp_path, m
     assert results.local(ROOT / "runs" / "two_rooms" / "encoder") == "runs/two_rooms/encoder"
     monkeypatch.chdir(tmp_path)
     assert results.local(ROOT / "runs") == str(ROOT / "runs")
+
+
+def test_physics_rows_only_for_models_of_rgb_frames(results, tiny_model_dir, tmp_path):
+    assert results.sees_rgb(str(tiny_model_dir)) and results.sees_rgb("timm:resnet18")
+    two_rooms = tmp_path / "two_rooms"
+    two_rooms.mkdir()
+    (two_rooms / "config.json").write_text(
+        json.dumps({"input": {"channels": 2, "size": 65}, "action_predictor": {}})
+    )
+    assert not results.sees_rgb(str(two_rooms)) and results.plans(str(two_rooms))
