@@ -13,7 +13,8 @@ the page from every report kept. Default models: the shipped recipes' exports fo
 the quickstart architecture at random init, ``timm:resnet18`` (random weights) and a tiny V-JEPA 2
 built from a config (random weights; needs the ``hf`` extra). Rows: each model, plus the
 ``random_init`` (mean ± std over the suite's seeds) and ``pixels`` baselines of the first
-physics report; planning rows only for models with ``encode`` / ``rollout``.
+physics report; planning rows only for models with ``encode`` / ``rollout``, physics rows only
+for models of RGB frames (not the Two Rooms export, trained on 2-channel frames).
 
 Only the block between the two ``generated`` markers of the page is replaced. The script runs
 every suite in full: hours on a 2-core CPU (``OMP_NUM_THREADS=1 nice -n 10`` beside other work).
@@ -82,6 +83,16 @@ def slug(model: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", model.strip("/")).strip("_")[:80] or "model"
 
 
+def local(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it (``runs/NAME/encoder``
+    from the checkout's root), so that the model strings, and the report folders keyed on
+    them, are the same in every clone."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def tiny_vjepa2(directory: Path) -> str:
     """Save the tiny random V-JEPA 2 (built from :data:`TINY_VJEPA2`) and return its string."""
     import torch
@@ -99,17 +110,19 @@ def default_models(work: Path) -> list[tuple[str, str]]:
     from recipe_model import random_recipe_model
 
     models = [
-        (f"recipes/{r}.yaml", str(ROOT / "runs" / r / "encoder"))
+        (f"recipes/{r}.yaml", local(ROOT / "runs" / r / "encoder"))
         for r in RECIPES
         if (ROOT / "runs" / r / "encoder" / "config.json").is_file()
     ]
     random_dir = work / "quickstart_random"
     if not (random_dir / "config.json").is_file():
         random_recipe_model("quickstart", random_dir)
-    models.append(("quickstart architecture, random init", str(random_dir)))
+    models.append(("quickstart architecture, random init", local(random_dir)))
     models.append(("timm:resnet18 (random init)", "timm:resnet18"))
     try:
-        models.append(("V-JEPA 2, tiny config, random init", tiny_vjepa2(work / "tiny_vjepa2")))
+        models.append(
+            ("V-JEPA 2, tiny config, random init", tiny_vjepa2(Path(local(work / "tiny_vjepa2"))))
+        )
     except ImportError:
         print('[results] skipping the tiny V-JEPA 2: pip install -e ".[hf]"', file=sys.stderr)
     return models
@@ -128,6 +141,16 @@ def plans(model: str) -> bool:
     return callable(getattr(adapter, "encode", None)) and callable(
         getattr(adapter, "rollout", None)
     )
+
+
+def sees_rgb(model: str) -> bool:
+    """False for exports trained on frames other than RGB (the Two Rooms recipe's 2-channel
+    frames): the physics suite renders RGB clips, so such models get the suites that fit them."""
+    path = Path(model)
+    if path.is_dir() and (path / "config.json").is_file():
+        config = json.loads((path / "config.json").read_text())
+        return config.get("input", {}).get("channels", 3) == 3
+    return True
 
 
 def machine() -> str:
@@ -264,6 +287,34 @@ def write_page(page: Path, block: str) -> None:
     page.write_text(text)
 
 
+def page_rows(page: Path) -> list[str]:
+    """The row labels of the page's generated block, in page order."""
+    text = page.read_text() if page.is_file() else ""
+    if BEGIN not in text or END not in text:
+        return []
+    block = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    return [line.split("|")[1].strip() for line in block.splitlines() if line.startswith("| ")]
+
+
+def row_order(models: list[tuple[str, str]], rows: list[str], added: bool):
+    """Sort key of the records: the models of this run in the order given, the other kept
+    reports in the page's current order; with ``--add`` (no ``--models``) the kept rows come
+    first, so the new ones are appended and the first row, whose baselines the tables show,
+    stays the same."""
+    order = {m: i for i, (_, m) in enumerate(models)}
+    shown = {label: i for i, label in enumerate(rows)}
+
+    def key(record: dict[str, Any]) -> tuple[int, int, str]:
+        listed = record["model"] in order
+        if listed:
+            index = order[record["model"]]
+        else:
+            index = shown.get(record["label"], len(shown))
+        return (int(listed) if added else int(not listed), index, record["label"])
+
+    return key
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", help="model strings (default: the default rows)")
@@ -294,12 +345,14 @@ def main(argv: list[str] | None = None) -> None:
         for suite in args.suites:
             if suite == "two_rooms" and not plans(model):
                 continue
+            if suite == "physics" and not sees_rgb(model):
+                continue
             record = run_one(label, model, suite, reports, reuse=not args.fresh)
             print(f"[results] {label} / {suite}: {record['wall_s']} s", file=sys.stderr)
     kept = sorted(reports.glob("*/*/record.json"))
     records = [json.loads(p.read_text()) for p in kept]
-    order = {m: i for i, (_, m) in enumerate(models)}
-    records.sort(key=lambda r: (order.get(r["model"], len(order)), r["label"]))
+    adding = args.models is None and bool(args.add)
+    records.sort(key=row_order(models, page_rows(Path(args.page)), added=adding))
     write_page(Path(args.page), render(records))
     print(f"[results] wrote {args.page} from {len(records)} reports")
 

@@ -71,3 +71,56 @@ def test_results_writes_one_table_per_suite_and_keeps_the_hand_written_page(
 def test_planning_rows_only_for_models_that_plan(results, tiny_model_dir):
     assert not results.plans(str(tiny_model_dir))
     assert results.slug("timm:resnet18?size=64") == "timm_resnet18_size_64"
+
+
+def test_added_rows_follow_the_kept_rows_in_page_order(results, tmp_path):
+    page = tmp_path / "results.md"
+    block = results.render(
+        [
+            {
+                "label": "first",
+                "model": "a",
+                "suite": "physics",
+                "commit": "c",
+                "machine": "m",
+                "metrics": {"state/position_r2": 0.9},
+            },
+            {
+                "label": "second",
+                "model": "b",
+                "suite": "physics",
+                "commit": "c",
+                "machine": "m",
+                "metrics": {"state/position_r2": 0.8},
+            },
+        ]
+    )
+    page.write_text("# Results\n\n" + block + "\n")
+    assert [r for r in results.page_rows(page) if r in ("first", "second")] == ["first", "second"]
+    records = [
+        {"label": "new", "model": "c"},
+        {"label": "second", "model": "b"},
+        {"label": "first", "model": "a"},
+    ]
+    rows = results.page_rows(page)
+    added = sorted(records, key=results.row_order([("c", "c")], rows, added=True))
+    assert [r["label"] for r in added] == ["first", "second", "new"]
+    listed = sorted(records, key=results.row_order([("c", "c"), ("b", "b")], rows, added=False))
+    assert [r["label"] for r in listed] == ["new", "second", "first"]
+
+
+def test_default_model_strings_are_relative_to_the_checkout(results, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert results.local(ROOT / "runs" / "two_rooms" / "encoder") == "runs/two_rooms/encoder"
+    monkeypatch.chdir(tmp_path)
+    assert results.local(ROOT / "runs") == str(ROOT / "runs")
+
+
+def test_physics_rows_only_for_models_of_rgb_frames(results, tiny_model_dir, tmp_path):
+    assert results.sees_rgb(str(tiny_model_dir)) and results.sees_rgb("timm:resnet18")
+    two_rooms = tmp_path / "two_rooms"
+    two_rooms.mkdir()
+    (two_rooms / "config.json").write_text(
+        json.dumps({"input": {"channels": 2, "size": 65}, "action_predictor": {}})
+    )
+    assert not results.sees_rgb(str(two_rooms)) and results.plans(str(two_rooms))
