@@ -10,13 +10,14 @@ it is fitted per model (and per random-init twin).
 Architecture. Features are standardised per channel with statistics of the fitting features (an
 invertible linear map, so linear dynamics stay linear). The forecast of step t + 1 is
 
-    x_t + A [x_(t-K+1), ..., x_t] + head(transformer(last K steps' tokens))[last step]
+    x_t + A [x_(t-L+1), ..., x_t] + head(transformer(last K steps' tokens))[last step]
 
-per token: a linear autoregression A over the last K steps (shared by all tokens), fitted in
+per token: a linear autoregression A over the last L <= K steps (shared by all tokens), fitted in
 closed form by ridge regression whose strength is chosen by L1 error on one fitting clip in five
 (no linear term, i.e. copy-last, is one of the choices), plus a small transformer over the
-K x N tokens of the context (attention across tokens carries interactions; every input is in the
-past, so no mask is needed), whose output head starts at zero and which is then trained with
+K x N tokens of the context (attention across tokens carries interactions and what happened up
+to K steps ago, e.g. a ball that went behind an occluder; every input is in the past, so no mask
+is needed), whose output head starts at zero and which is then trained with
 AdamW on what A leaves (L1 loss, the distance every probe scores with). Contexts shorter than K
 are left-padded with their first step; fitting draws context lengths 1..K so that short contexts
 are forecast as well.
@@ -46,7 +47,8 @@ class _Net(nn.Module):
     def __init__(self, k: int, n: int, d: int, budget: ForecasterBudget) -> None:
         super().__init__()
         self.k, self.n, self.d = k, n, d
-        self.linear = nn.Linear(k * d, d)
+        self.k_linear = min(k, budget.linear_steps)
+        self.linear = nn.Linear(self.k_linear * d, d)
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
         self.depth = budget.depth
@@ -68,7 +70,8 @@ class _Net(nn.Module):
     def forward(self, window: Tensor) -> Tensor:
         """``window`` (B, K, N, D) standardised -> next step (B, N, D) standardised."""
         b, k, n, d = window.shape
-        flat = window.permute(0, 2, 1, 3).reshape(b, n, k * d)
+        recent = window[:, k - self.k_linear :]
+        flat = recent.permute(0, 2, 1, 3).reshape(b, n, self.k_linear * d)
         out = window[:, -1] + self.linear(flat)
         if self.depth:
             x = self.embed(window) + self.time + self.token
@@ -151,10 +154,12 @@ class FittedForecaster:
 
 
 def _fit_linear(net: _Net, window: Tensor, target: Tensor, held_out: Tensor) -> float | None:
-    """Closed-form ridge for the linear autoregression: ``target - x_t`` from the K-step window,
-    per token. The ridge (relative to the mean Gram eigenvalue; or no linear term at all, which
-    leaves copy-last) is the one with the lowest L1 error on the ``held_out`` rows, then refit on
-    every row. Returns the chosen relative ridge (None: no linear term)."""
+    """Closed-form ridge for the linear autoregression: ``target - x_t`` from the last
+    ``net.k_linear`` steps of the window, per token. The ridge (relative to the mean Gram
+    eigenvalue; or no linear term at all, which leaves copy-last) is the one with the lowest L1
+    error on the ``held_out`` rows, then refit on every row. Returns the chosen relative ridge
+    (None: no linear term)."""
+    window = window[:, window.shape[1] - net.k_linear :]
     b, k, n, d = window.shape
     inputs = window.permute(0, 2, 1, 3).reshape(b * n, k * d).double()
     outputs = (target - window[:, -1]).reshape(b * n, d).double()

@@ -136,8 +136,11 @@ class ForecasterBudget:
     ``seed_start`` / ``clips``: the fitting clips' seeds, ``[seed_start, seed_start + clips)``,
     inside the training seed range (the forecaster is fitted on training-world clips, like a
     probe on training features; probe clips are never used). ``frames``: clip length (None: the
-    model's training clip). ``context_steps``: K, the steps each forecast sees. ``seed``: weight
-    init and batch draws.
+    model's training clip). ``context_steps``: K, the steps each forecast sees (the transformer's
+    memory; capped at the fitting clip's length - 1). ``linear_steps``: the steps the linear
+    autoregression reads (at most K): its closed-form fit grows with the cube of steps x feature
+    width, so it stays short while the transformer looks further back. ``seed``: weight init
+    and batch draws.
     """
 
     steps: int = 300
@@ -149,6 +152,7 @@ class ForecasterBudget:
     depth: int = 2
     heads: int = 4
     context_steps: int = 4
+    linear_steps: int = 4
     seed_start: int = 0
     seed: int = 0
     frames: int | None = None
@@ -164,6 +168,7 @@ class ForecasterBudget:
         check_int("forecaster.depth", self.depth, 0, 64)
         check_int("forecaster.heads", self.heads, 1, 64)
         check_int("forecaster.context_steps", self.context_steps, 1, 1024)
+        check_int("forecaster.linear_steps", self.linear_steps, 1, 1024)
         check_int("forecaster.seed", self.seed, 0, 2**31 - 1)
         check_int("forecaster.seed_start", self.seed_start, _TRAIN_START, _TRAIN_STOP - 1)
         if self.seed_start + self.clips > _TRAIN_STOP:
@@ -191,9 +196,9 @@ class ForecasterBudget:
         """The budget as the report states it."""
         return {
             "what": "next-step forecaster fitted on frozen layer-normed features of training-"
-            "world clips (linear autoregression over the last context_steps steps plus a small "
-            "transformer over their tokens), L1 loss, AdamW with cosine decay; rolled out "
-            "autoregressively",
+            "world clips (linear autoregression over the last linear_steps steps plus a small "
+            "transformer over the tokens of the last context_steps steps), L1 loss, AdamW with "
+            "cosine decay; rolled out autoregressively",
             "steps": self.steps,
             "clips": self.clips,
             "seeds": [self.seed_start, self.seed_start + self.clips],
@@ -204,6 +209,7 @@ class ForecasterBudget:
             "depth": self.depth,
             "heads": self.heads,
             "context_steps": self.context_steps,
+            "linear_steps": self.linear_steps,
             "seed": self.seed,
             "world": self.world,
             "world_params": dict(self.world_params),
@@ -399,6 +405,7 @@ FORECASTER_KEYS = (
     "depth",
     "heads",
     "context_steps",
+    "linear_steps",
     "seed_start",
     "seed",
     "frames",
@@ -424,6 +431,7 @@ def _parse_forecaster(data: Any) -> ForecasterBudget:
         depth=s.int("depth", d.depth, 0, 64),
         heads=s.int("heads", d.heads, 1, 64),
         context_steps=s.int("context_steps", d.context_steps, 1, 1024),
+        linear_steps=s.int("linear_steps", d.linear_steps, 1, 1024),
         seed_start=s.int("seed_start", d.seed_start, _TRAIN_START, _TRAIN_STOP - 1),
         seed=s.int("seed", d.seed, 0, 2**31 - 1),
         frames=s.int("frames", None, 2, 4096),

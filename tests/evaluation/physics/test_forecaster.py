@@ -116,3 +116,21 @@ def test_fitted_model_forecasts_from_the_context_alone(tiny_probe_model):
     assert fm.rollout(windows[:, : 2 * m.tubelet], 3, None).shape == (3, 3, *pred.shape[2:])
     with pytest.raises(ValueError, match="do not mix time steps"):
         fm.next_step_forecasts(windows)
+
+
+def test_transformer_memory_reaches_further_back_than_the_linear_part():
+    """K steps of memory, L < K of them in the closed-form linear part: the forecast of step 6
+    depends on step 0 with K = 7, not with K = 2 (a ball seen before an occluder hid it)."""
+    feats = torch.randn(32, 8, 2, 4, generator=torch.Generator().manual_seed(6))
+    common = dict(steps=20, batch_size=16, width=16, depth=1, heads=2, linear_steps=2)
+    long = fit_forecaster(feats, ForecasterBudget(context_steps=7, **common), seed=0)
+    short = fit_forecaster(feats, ForecasterBudget(context_steps=2, **common), seed=0)
+    assert long.net.linear.in_features == 2 * 4  # the linear part reads linear_steps steps
+    clip = feats[:1]
+    changed = clip.clone()
+    changed[:, 0] += 1.0
+    for fitted, remembers in ((long, True), (short, False)):
+        before, after = fitted.next_steps(clip)[:, 6], fitted.next_steps(changed)[:, 6]
+        assert (
+            (before - after).abs().max().item() > 1e-4 if remembers else torch.equal(before, after)
+        )

@@ -73,6 +73,7 @@ def _broken(physics: dict, path: str, value=None, delete: bool = False) -> dict:
         ("forecaster.layers", 2, False, "unknown key forecaster.layers"),
         ("forecaster.beside_predictor", "yes", False, "forecaster.beside_predictor"),
         ("forecaster.world", "two_rooms", False, "forecaster.world"),
+        ("forecaster.linear_steps", 0, False, "forecaster.linear_steps=0 is out of range"),
     ],
 )
 def test_malformed_suites_name_the_key(physics, path, value, delete, message):
@@ -104,6 +105,9 @@ def test_voe_calibration_and_forecaster_budget(physics):
     # the forecaster fits on training-range clips, never on a probe range
     assert budget is not None and budget.seed_start + budget.clips <= 10**9
     assert budget.describe()["seeds"] == [budget.seed_start, budget.seed_start + budget.clips]
+    # the transformer remembers further back than the closed-form linear part reads
+    assert budget.linear_steps <= budget.context_steps
+    assert budget.describe()["linear_steps"] == budget.linear_steps
     data = copy.deepcopy(physics)
     data["probes"]["voe"]["calibration"]["seed_start"] = physics["probes"]["voe"]["quadruplets"][
         "seed_start"
