@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 import torch
@@ -11,7 +10,6 @@ import yaml
 
 from jepa_world.evaluation import load_suite, run_suite
 from jepa_world.evaluation.models import random_init_world_model
-from jepa_world.evaluation.planning.episodes import METRIC_KEYS
 from jepa_world.evaluation.planning.report import PLOTS
 from jepa_world.evaluation.planning.spec import BASELINE_NAMES, parse
 from jepa_world.evaluation.planning.two_rooms import TrueDynamics
@@ -19,6 +17,8 @@ from jepa_world.planning import action_bounds
 
 pytest.importorskip("gymnasium")
 from jepa_world.worlds.two_rooms import TwoRoomsEnv  # noqa: E402
+
+from .probe_run import probe_planning_suite  # noqa: E402
 
 TINY = {
     "kind": "planning",
@@ -47,19 +47,8 @@ def export(tmp_path_factory, tiny_action_jepa):
 
 
 def test_probe_command_runs_a_planning_suite_writing_every_key_and_plot(export, tmp_path, capsys):
-    from jepa_world.evaluation.command import probe  # what `jepa-world probe` runs
-
-    suite = tmp_path / "tiny.yaml"
-    suite.write_text(yaml.safe_dump(TINY))
-    out = tmp_path / "report"
-    probe(str(suite), str(export), str(out))
-    assert "| planning/success_rate |" in capsys.readouterr().out
-    written = json.loads((out / "report.json").read_text())
+    written, out = probe_planning_suite(TINY, export, tmp_path, capsys, BASELINE_NAMES)
     metrics = written["metrics"]
-    for key in METRIC_KEYS:
-        assert key in metrics, key
-        for name in BASELINE_NAMES:
-            assert f"baselines/{name}/{key}" in metrics, (name, key)
     assert metrics["planning/episodes"] == 2
     assert metrics["baselines/true_dynamics/planning/episodes"] == 2
     assert 0 <= metrics["planning/success_rate_ci_low"] <= metrics["planning/success_rate"]

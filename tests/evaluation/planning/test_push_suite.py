@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from jepa_world.evaluation import load_suite
-from jepa_world.evaluation.planning.episodes import METRIC_KEYS
 from jepa_world.evaluation.planning.push import (
     MIN_GOAL_PX,
     SUCCESS_PX,
@@ -24,6 +21,8 @@ from jepa_world.evaluation.planning.push import (
 from jepa_world.evaluation.planning.push_suite import PushSpec, parse
 from jepa_world.evaluation.planning.report import PLOTS
 from jepa_world.planning import create_planner
+
+from .probe_run import probe_planning_suite
 
 pytest.importorskip("gymnasium")
 
@@ -123,7 +122,6 @@ def test_baselines_see_the_same_episodes_and_the_simulator_plans():
 
 def test_fit_then_probe_through_the_cli(tmp_path, capsys):
     from jepa_world.cli import build_cli
-    from jepa_world.evaluation.command import probe
     from jepa_world.hub import load_world_model
 
     build_cli(
@@ -134,17 +132,9 @@ def test_fit_then_probe_through_the_cli(tmp_path, capsys):
     world = load_world_model(export)
     z = world.encode(np.zeros((2, 3, 64, 64), dtype=np.uint8))
     assert world.rollout(z, torch.zeros(2, 5, 2)).shape == (2, 5, 8)
-    suite = tmp_path / "tiny.yaml"
-    suite.write_text(yaml.safe_dump(TINY))
-    out = tmp_path / "report"
-    probe(str(suite), str(export), str(out))
-    assert "| planning/success_rate |" in capsys.readouterr().out
-    written = json.loads((out / "report.json").read_text())
+    baselines = ("random_actions", "greedy", "random_init", "true_dynamics")
+    written, out = probe_planning_suite(TINY, export, tmp_path, capsys, baselines)
     metrics = written["metrics"]
-    for key in METRIC_KEYS:
-        assert key in metrics, key
-        for name in ("random_actions", "greedy", "random_init", "true_dynamics"):
-            assert f"baselines/{name}/{key}" in metrics, (name, key)
     for key in ("touched_r2", "untouched_spurious_px"):
         assert np.isfinite(metrics[f"intervention/{key}"])
         assert f"baselines/random_init/intervention/{key}" in metrics
